@@ -1,0 +1,50 @@
+/**
+ * The embedded default's user store: a YAML file with the layout of the Vault
+ * store (service → user → password, access). It is read again when its
+ * modification time changes, so edits take effect without a restart.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import yaml from 'js-yaml';
+import { unavailable } from '../errors.js';
+import { toUserRecord, type UserRecord, type UserStore } from './user-store.js';
+
+type Users = Record<string, Record<string, unknown>>;
+
+export class FileUserStore implements UserStore {
+  readonly #path: string;
+  #loaded: { mtimeMs: number; users: Users } | null = null;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async lookup(mount: string, account: string): Promise<UserRecord | null> {
+    const users = await this.#users();
+    const service = Object.hasOwn(users, mount) ? users[mount] : undefined;
+    if (typeof service !== 'object' || service === null || !Object.hasOwn(service, account)) return null;
+    return toUserRecord(service[account]);
+  }
+
+  describe(): string {
+    return `user file ${this.#path}`;
+  }
+
+  async close(): Promise<void> {}
+
+  async #users(): Promise<Users> {
+    try {
+      const { mtimeMs } = await stat(this.#path);
+      if (this.#loaded?.mtimeMs !== mtimeMs) {
+        const document = yaml.load(await readFile(this.#path, 'utf8'));
+        this.#loaded = { mtimeMs, users: isMapping(document) ? (document as Users) : {} };
+      }
+      return this.#loaded.users;
+    } catch (error) {
+      throw unavailable('the user file cannot be read', error);
+    }
+  }
+}
+
+function isMapping(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
