@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Installs the real peers the tests run against, pinned, into a cache outside
+# the repository. Idempotent: a peer whose binary is already cached at the
+# pinned version is skipped, so later runs take seconds.
+#
+#   VRA_PEERS_DIR   where the binaries go (default: ~/.cache/vault-registry-auth/peers)
+#   CI=true         a peer that cannot be installed is a failure (exit 1)
+set -uo pipefail
+
+# Pinned versions. OpenBao is the preferred Vault server; when the Go module
+# proxy refuses its module, HashiCorp Vault's last MPL-2.0 release (same HTTP
+# API) is built from the proxy instead. Both need their go.mod `replace`
+# directives dropped, because their sub-modules are published on their own.
+OPENBAO_VERSION=v2.6.2
+OPENBAO_API_VERSION=v2.6.0
+OPENBAO_SDK_VERSION=v2.6.0
+VAULT_VERSION=v1.14.10
+REGISTRY_VERSION=v3.1.2
+CRANE_VERSION=v0.22.1
+
+PEERS_DIR=${VRA_PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vault-registry-auth/peers}
+BIN="$PEERS_DIR/bin"
+STAMPS="$PEERS_DIR/stamps"
+mkdir -p "$BIN" "$STAMPS"
+failed=()
+
+say() { printf '[install-peers] %s\n' "$*"; }
+
+# installed NAME VERSION: true when NAME was installed at VERSION already.
+installed() { [ -x "$BIN/$1" ] && [ "$(cat "$STAMPS/$1" 2>/dev/null)" = "$2" ]; }
+stamp() { printf '%s' "$2" >"$STAMPS/$1"; }
+
+have_go() {
+  if command -v go >/dev/null 2>&1; then return 0; fi
+  if [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; return 0; fi
+  return 1
+}
+
+# build_module_without_replaces MODULE VERSION OUTPUT SUBMODULE=VERSION...
+# Downloads MODULE@VERSION, drops its replace directives, pins the published
+# sub-module versions and builds the main package into OUTPUT.
+build_module_without_replaces() {
+  local module=$1 version=$2 output=$3; shift 3
+  local work dir
+  work=$(mktemp -d)
+  dir=$(cd "$work" && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+    say "the Go module proxy did not serve $module@$version"
+    rm -rf "$work"; return 1
+  fi
+  cp -r "$dir" "$work/src" && chmod -R u+w "$work/src"
+  (
+    cd "$work/src" || exit 1
+    # Every replaced module path, from one-line and block forms alike.
+    awk '/^replace \(/{b=1;next} b&&/^\)/{b=0}
+         b{print ($2=="=>") ? $1 : $1"@"$2}
+         /^replace [^(]/{print ($3=="=>") ? $2 : $2"@"$3}' go.mod | sort -u |
+      while read -r old; do go mod edit -dropreplace="$old"; done
+    for pin in "$@"; do go mod edit -require="$pin"; done
+    GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "$output" .
+  )
+  local rc=$?
+  rm -rf "$work"
+  return $rc
+}
+
+install_vault_server() {
+  if installed vault "$VAULT_VERSION" || installed bao "$OPENBAO_VERSION"; then
+    say "Vault server cached"; return 0
+  fi
+  say "building OpenBao $OPENBAO_VERSION"
+  if build_module_without_replaces github.com/openbao/openbao/v2 "$OPENBAO_VERSION" "$BIN/bao" \
+      "github.com/openbao/openbao/api/v2@$OPENBAO_API_VERSION" \
+      "github.com/openbao/openbao/sdk/v2@$OPENBAO_SDK_VERSION"; then
+    stamp bao "$OPENBAO_VERSION"; return 0
+  fi
+  say "OpenBao unavailable; building HashiCorp Vault $VAULT_VERSION (MPL-2.0) instead"
+  if build_module_without_replaces github.com/hashicorp/vault "$VAULT_VERSION" "$BIN/vault"; then
+    stamp vault "$VAULT_VERSION"; return 0
+  fi
+  return 1
+}
+
+install_go_tool() { # NAME PACKAGE VERSION
+  local name=$1 pkg=$2 version=$3
+  if installed "$name" "$version"; then say "$name cached"; return 0; fi
+  say "installing $name $version"
+  GOBIN="$BIN" CGO_ENABLED=0 go install "$pkg@$version" && stamp "$name" "$version"
+}
+
+install_skopeo() {
+  if command -v skopeo >/dev/null 2>&1; then say "skopeo present"; return 0; fi
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "skopeo: install it with your package manager (Debian: apt-get install skopeo)"; return 1
+  fi
+  say "installing skopeo from Debian"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends skopeo; } >/dev/null
+}
+
+if have_go; then
+  install_vault_server || failed+=(vault-server)
+  install_go_tool registry github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION" || failed+=(registry)
+  install_go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION" || failed+=(crane)
+else
+  say "Go is not installed: the Vault server, registry and crane cannot be built (https://go.dev/dl)"
+  failed+=(vault-server registry crane)
+fi
+install_skopeo || failed+=(skopeo)
+
+if [ ${#failed[@]} -gt 0 ]; then
+  say "missing peers: ${failed[*]}"
+  if [ "${CI:-}" = true ]; then exit 1; fi
+  say "the tests that need them will be skipped"
+  exit 0
+fi
+say "all peers in $BIN"

@@ -1,0 +1,128 @@
+/**
+ * GET on the realm path: the Docker registry token endpoint.
+ *
+ * Pipeline: readTokenQuery → authenticateBasic → lookUpUser → grantScopes →
+ * issueToken. Lacking a permission is not an error (200 with what could be
+ * granted); bad credentials are a 401 that says the same for an unknown user
+ * and a wrong password.
+ */
+import type { Middleware, Next } from 'koa';
+import { parseAccess } from '../../domain/access.js';
+import { parseBasicAuth, type Credentials } from '../../domain/basic-auth.js';
+import { grant } from '../../domain/grant.js';
+import { checkPathSegment } from '../../domain/names.js';
+import { passwordMatches } from '../../domain/password.js';
+import { parseRequestedScopes, type ResourceScope } from '../../domain/scope.js';
+import { resolveService, type ServiceTarget } from '../../domain/service.js';
+import { AppError, invalidRequest, invalidScope } from '../../errors.js';
+import type { TokenSigner } from '../../tokens/signer.js';
+import type { UserRecord, UserStore } from '../../users/user-store.js';
+import type { AppContext, RequestState } from '../context.js';
+
+export interface TokenEndpointOptions {
+  readonly issuer: string;
+  readonly expirationSeconds: number;
+  readonly services: ReadonlyMap<string, string> | null;
+  readonly users: UserStore;
+  readonly signer: TokenSigner;
+  /** Called with entries of an access string that do not parse. */
+  readonly onInvalidAccess: (entries: readonly string[], where: { service: string; account: string }) => void;
+}
+
+interface TokenState extends RequestState {
+  target?: ServiceTarget;
+  scopes?: ResourceScope[];
+  credentials?: Credentials;
+  user?: UserRecord;
+}
+
+type TokenContext = AppContext & { state: TokenState };
+
+export const BASIC_CHALLENGE = 'Basic realm="vault-registry-auth", charset="UTF-8"';
+
+const unauthorized = (message: string): AppError =>
+  new AppError(401, 'UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': BASIC_CHALLENGE } });
+
+export function tokenEndpoint(options: TokenEndpointOptions): Middleware<TokenState>[] {
+  async function readTokenQuery(ctx: TokenContext, next: Next): Promise<void> {
+    const service = single(ctx.query.service, 'service');
+    const target = resolveService(service, options.services);
+    ctx.state.service = target.service;
+    ctx.state.target = target;
+
+    const scopeValues = ctx.query.scope;
+    const parsed = parseRequestedScopes(scopeValues === undefined ? [] : [scopeValues].flat());
+    if (!parsed.ok) throw invalidScope(parsed.reason);
+    ctx.state.scopes = parsed.scopes;
+    await next();
+  }
+
+  async function authenticateBasic(ctx: TokenContext, next: Next): Promise<void> {
+    const credentials = parseBasicAuth(ctx.get('Authorization') || undefined);
+    if (!credentials) throw unauthorized('authentication required: send HTTP Basic credentials');
+    const account = single(ctx.query.account, 'account');
+    // `account` is only a hint from the client; it may never differ from
+    // the user who authenticates (that is how Dockit let users escalate).
+    if (account !== undefined && account !== '' && account !== credentials.username) {
+      throw new AppError(400, 'ACCOUNT_MISMATCH', 'the account parameter does not match the authenticated user');
+    }
+    ctx.state.credentials = credentials;
+    await next();
+  }
+
+  async function lookUpUser(ctx: TokenContext, next: Next): Promise<void> {
+    const { credentials, target } = required(ctx.state);
+    // A name that cannot be a storage key cannot be a user: answer as for any
+    // unknown user, after the same password work.
+    const user = checkPathSegment(credentials.username).ok ? await options.users.lookup(target.mount, credentials.username) : null;
+    if (!passwordMatches(user?.password ?? null, credentials.password) || !user) {
+      throw unauthorized('invalid username or password');
+    }
+    ctx.state.account = credentials.username;
+    ctx.state.user = user;
+    await next();
+  }
+
+  async function grantScopes(ctx: TokenContext, next: Next): Promise<void> {
+    const { target, scopes } = required(ctx.state);
+    const { user } = ctx.state;
+    if (!user) throw new Error('token pipeline out of order');
+    const access = parseAccess(user.access);
+    if (access.invalid.length > 0) options.onInvalidAccess(access.invalid, { service: target.service, account: ctx.state.account ?? '' });
+    ctx.state.granted = grant(scopes, access.rules);
+    await next();
+  }
+
+  async function issueToken(ctx: TokenContext): Promise<void> {
+    const { target } = required(ctx.state);
+    const issued = await options.signer.sign({
+      issuer: options.issuer,
+      subject: ctx.state.account ?? '',
+      audience: target.service,
+      access: ctx.state.granted ?? [],
+      expiresInSeconds: options.expirationSeconds,
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+    ctx.body = {
+      token: issued.token,
+      access_token: issued.token,
+      expires_in: issued.expiresIn,
+      issued_at: new Date(issued.issuedAt * 1000).toISOString().replace('.000Z', 'Z'),
+    };
+  }
+
+  return [readTokenQuery, authenticateBasic, lookUpUser, grantScopes, issueToken] as Middleware<TokenState>[];
+}
+
+function single(value: string | string[] | undefined, name: string): string | undefined {
+  if (Array.isArray(value)) throw invalidRequest(`the ${name} parameter must be given once`);
+  return value;
+}
+
+/** The state earlier middleware of the pipeline set; their absence is a bug. */
+function required(state: TokenState): Required<Pick<TokenState, 'target' | 'scopes' | 'credentials'>> {
+  const { target, scopes, credentials } = state;
+  if (!target || !scopes || !credentials) throw new Error('token pipeline out of order');
+  return { target, scopes, credentials };
+}
