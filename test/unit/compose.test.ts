@@ -25,6 +25,7 @@ interface ComposeService {
 
 const compose = yaml.load(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
 };
 
 function service(name: string): ComposeService {
@@ -65,7 +66,11 @@ interface BindMount {
   readonly readOnly: boolean;
 }
 
-/** The service's short-syntax `host:container[:mode]` volumes. */
+/**
+ * The service's short-syntax `source:container[:mode]` volumes. A named
+ * volume's source resolves like a relative path, which is enough to tell
+ * whether two services share it.
+ */
 function bindMountsOf(serviceName: string): BindMount[] {
   return (service(serviceName).volumes ?? []).map((volume) => {
     const [host = '', container = '', mode = 'rw'] = volume.split(':');
@@ -172,7 +177,9 @@ test('the registry\'s root certificate bundle is the certificate the auth servic
   const bundle = envVar('registry', 'REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE');
   assert.equal(bundle, '/certs/token.pem');
 
-  const expected = path.join(root, 'certs', 'token.pem');
+  // Both services mount the named volume that holds the signing key.
+  assert.ok(compose.volumes && 'signing-keys' in compose.volumes, 'docker-compose.yml declares the signing-keys volume');
+  const expected = path.join(root, 'signing-keys', 'token.pem');
   assert.equal(hostPathOf('registry', bundle), expected);
   assert.equal(hostPathOf('auth', config.token.certificate), expected);
   // token.generate creates the key and certificate there on first start.
