@@ -1,0 +1,72 @@
+/**
+ * Finds the real peers (Vault server, registry, crane, skopeo) that
+ * scripts/install-peers.sh installs. On a laptop without them, the tests that
+ * need them are skipped with a message saying how to install them; in CI
+ * (CI=true) a missing peer is a failure.
+ */
+import { accessSync, constants } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const PEERS_BIN = path.join(
+  process.env.VRA_PEERS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'vault-registry-auth', 'peers'),
+  'bin',
+);
+
+const INSTALL_HINT = 'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo) to install it';
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && executable(path.join(dir, name))) return path.join(dir, name);
+  }
+  return null;
+}
+
+/** The path of the first of `names` found in the peers' bin folder (or, for Debian packages, on PATH). */
+export function findPeer(...names: string[]): string | null {
+  for (const name of names) {
+    const cached = path.join(PEERS_BIN, name);
+    if (executable(cached)) return cached;
+  }
+  for (const name of names) {
+    const found = onPath(name);
+    if (found) return found;
+  }
+  return null;
+}
+
+export type PeerName = 'vault' | 'registry' | 'crane' | 'skopeo';
+
+const BINARIES: Readonly<Record<PeerName, string[]>> = {
+  vault: ['bao', 'vault'],
+  registry: ['registry'],
+  crane: ['crane'],
+  skopeo: ['skopeo'],
+};
+
+/**
+ * The peers' paths, or a skip reason when one is missing outside CI.
+ * Use as `const peers = requirePeers('vault'); test('…', { skip: peers.skip }, …)`.
+ */
+export function requirePeers<N extends PeerName>(...names: N[]): { skip: string | false; paths: Record<N, string> } {
+  const paths = {} as Record<N, string>;
+  const missing: string[] = [];
+  for (const name of names) {
+    const found = findPeer(...BINARIES[name]);
+    if (found) paths[name] = found;
+    else missing.push(name);
+  }
+  if (missing.length === 0) return { skip: false, paths };
+  const message = `missing peer${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${INSTALL_HINT}`;
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
+  return { skip: message, paths };
+}

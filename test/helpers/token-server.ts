@@ -1,0 +1,85 @@
+/**
+ * Our server, started in-process on a free loopback port with a config
+ * document, a fresh signing key and a logger whose output the test can read.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { parseConfig } from '../../src/config/load.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { makeKey, type KeyKind } from './keys.js';
+
+export interface TestServer {
+  readonly url: string;
+  readonly dir: string;
+  readonly certificatePem: string;
+  readonly certificatePath: string;
+  /** Everything logged so far, one JSON object per line. */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(document: Record<string, unknown>, options: { keyKind?: KeyKind } = {}): Promise<TestServer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vra-server-'));
+  const key = await makeKey(options.keyKind ?? 'p256');
+  await writeFile(path.join(dir, 'token.key'), key.keyPem, { mode: 0o600 });
+  await writeFile(path.join(dir, 'token.pem'), key.certificatePem);
+
+  let logged = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged += chunk.toString('utf8');
+      done();
+    },
+  });
+  const logger = winston.createLogger({
+    level: 'debug',
+    format: winston.format.json(),
+    transports: [new winston.transports.Stream({ stream: sink })],
+  });
+
+  const token = { issuer: 'vra-test', expiration: 300, certificate: 'token.pem', key: 'token.key', ...(document.token as object | undefined) };
+  const config = parseConfig({ ...document, http: { addr: '127.0.0.1:0', ...(document.http as object | undefined) }, token }, dir);
+  let running: RunningServer;
+  try {
+    running = await startServer(config, { logger, announce: () => {} });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: running.url,
+    dir,
+    certificatePem: key.certificatePem,
+    certificatePath: path.join(dir, 'token.pem'),
+    logs: () => logged,
+    async close() {
+      await running.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** GET the realm with optional Basic credentials; returns status, headers and parsed JSON. */
+export async function getToken(
+  server: { url: string },
+  query: string,
+  credentials?: [string, string],
+  realm = '/auth',
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(`${server.url}${realm}${query ? `?${query}` : ''}`, {
+    headers: credentials ? { Authorization: basic(...credentials) } : {},
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: response.status, headers: response.headers, body };
+}
