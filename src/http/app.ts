@@ -46,6 +46,6 @@ export function createApp({ config, users, signer, logger }: AppDependencies): K
   app.use(accessLog(logger));
   app.use(errorHandler(logger));
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   return app;
 }

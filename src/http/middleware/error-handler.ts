@@ -26,7 +26,12 @@ export function errorHandler(logger: Logger) {
   return async function handleErrors(ctx: AppContext, next: Next): Promise<void> {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'NOT_FOUND', 'no such endpoint');
+      // Nothing answered (404), or the router found the path but not the
+      // method (405, with its Allow header already set): same JSON shape.
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) throw new AppError(404, 'NOT_FOUND', 'no such endpoint');
+        if (ctx.status === 405) throw new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here`);
+      }
     } catch (thrown) {
       const error = toAppError(thrown);
       if (error.status >= 500) {
