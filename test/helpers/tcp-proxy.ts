@@ -1,0 +1,59 @@
+/**
+ * A TCP proxy in front of a real peer, to show what no real peer can on
+ * demand: connections that hang (`stall`) or are cut (`cut`). The only fake
+ * the tests use, and it fakes nothing of Vault's behaviour.
+ */
+import net from 'node:net';
+
+export type ProxyMode = 'forward' | 'stall' | 'cut';
+
+export class TcpProxy {
+  readonly port: number;
+  mode: ProxyMode = 'forward';
+  readonly #server: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+
+  private constructor(server: net.Server, port: number) {
+    this.#server = server;
+    this.port = port;
+  }
+
+  static async start(targetPort: number): Promise<TcpProxy> {
+    let proxy: TcpProxy | undefined;
+    const server = net.createServer((client) => {
+      if (!proxy) return client.destroy();
+      proxy.#track(client);
+      if (proxy.mode === 'cut') return client.destroy();
+      if (proxy.mode === 'stall') return; // accept, read, never answer
+      const upstream = net.connect(targetPort, '127.0.0.1');
+      proxy.#track(upstream);
+      client.pipe(upstream).pipe(client);
+      const close = (): void => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new TcpProxy(server, (server.address() as net.AddressInfo).port);
+    return proxy;
+  }
+
+  /** Switches mode; 'cut' and 'stall' also drop every open connection. */
+  set(mode: ProxyMode): void {
+    this.mode = mode;
+    if (mode !== 'forward') for (const socket of this.#sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #track(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => {});
+  }
+}
