@@ -45,10 +45,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     ? https.createServer({ cert: await readFile(config.http.tls.certificate), key: await readFile(config.http.tls.key) }, app.callback())
     : http.createServer(app.callback());
   // Bounded everywhere: a slow or silent client cannot hold a connection.
+  // The idle timeout also covers the wait for Vault, so a slow Vault ends in
+  // our 503 rather than in a connection cut first.
+  const storageTimeoutMs = config.storage.kind === 'vault' ? config.storage.timeoutMs : 0;
   server.requestTimeout = config.http.timeoutMs;
   server.headersTimeout = Math.min(config.http.timeoutMs, 60_000);
   server.keepAliveTimeout = 5_000;
-  server.setTimeout(config.http.timeoutMs);
+  server.setTimeout(Math.max(config.http.timeoutMs, storageTimeoutMs + 1_000));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
