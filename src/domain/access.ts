@@ -8,7 +8,7 @@
  * stands for every action. An entry that does not parse is returned apart,
  * so the caller can report it, and never stops the good entries from working.
  */
-import { splitActions } from './scope.js';
+import { isResourceName, splitActions, splitResource } from './scope.js';
 
 export interface AccessRule {
   readonly type: string;
@@ -24,7 +24,6 @@ export interface ParsedAccess {
 }
 
 const TYPE = /^[a-z0-9]+$/u;
-const BAD_NAME = /[\s\u0000-\u001f\u007f-\u009f;,&?#"'\\]/u;
 
 export function parseAccess(text: string): ParsedAccess {
   const rules: AccessRule[] = [];
@@ -40,12 +39,11 @@ export function parseAccess(text: string): ParsedAccess {
 }
 
 function parseAccessRule(entry: string): AccessRule | null {
-  const first = entry.indexOf(':');
-  const last = entry.lastIndexOf(':');
-  if (first < 0 || last === first) return null;
-  const type = entry.slice(0, first).trim();
-  const name = entry.slice(first + 1, last).trim();
-  if (!TYPE.test(type) || name.length === 0 || BAD_NAME.test(name)) return null;
-  const actions = splitActions(entry.slice(last + 1));
+  const parts = splitResource(entry);
+  if (!parts) return null;
+  const type = parts.type.trim();
+  const name = parts.name.trim();
+  if (!TYPE.test(type) || !isResourceName(name)) return null;
+  const actions = splitActions(parts.actions);
   return actions === null ? null : { type, name, actions };
 }

@@ -21,27 +21,36 @@ export type ScopeParse = { ok: true; scope: ResourceScope } | { ok: false; reaso
 export const MAX_SCOPE_LENGTH = 1024;
 export const MAX_SCOPES_PER_REQUEST = 64;
 
-const TYPE = /^([a-z0-9]+)(?:\(([a-z0-9]+)\))?$/u;
+const TYPE_WITH_CLASS = /^([a-z0-9]+)(?:\(([a-z0-9]+)\))?$/u;
 const ACTION = /^(?:\*|[a-z0-9][a-z0-9_-]*)$/u;
 // Anything a registry repository name can never contain: white space, control
 // characters and the characters that separate scopes or query parameters.
 const BAD_NAME = /[\s\u0000-\u001f\u007f-\u009f;,&?#"'\\]/u;
 
-export function parseScope(text: string): ScopeParse {
-  if (text.length > MAX_SCOPE_LENGTH) return { ok: false, reason: `longer than ${MAX_SCOPE_LENGTH} characters` };
+/** `type:name:actions` → its three texts, cut at the first and last colon; null without two colons. */
+export function splitResource(text: string): { type: string; name: string; actions: string } | null {
   const first = text.indexOf(':');
   const last = text.lastIndexOf(':');
-  if (first < 0 || last === first) return { ok: false, reason: 'expected type:name:actions' };
+  if (first < 0 || last === first) return null;
+  return { type: text.slice(0, first), name: text.slice(first + 1, last), actions: text.slice(last + 1) };
+}
 
-  const typeMatch = TYPE.exec(text.slice(0, first));
+/** A resource name as the registry could hold it: not empty, nothing that separates or escapes. */
+export function isResourceName(name: string): boolean {
+  return name.length > 0 && !BAD_NAME.test(name);
+}
+
+export function parseScope(text: string): ScopeParse {
+  if (text.length > MAX_SCOPE_LENGTH) return { ok: false, reason: `longer than ${MAX_SCOPE_LENGTH} characters` };
+  const parts = splitResource(text);
+  if (!parts) return { ok: false, reason: 'expected type:name:actions' };
+  const typeMatch = TYPE_WITH_CLASS.exec(parts.type);
   if (!typeMatch) return { ok: false, reason: 'the resource type must be lower-case letters and digits' };
-  const name = text.slice(first + 1, last);
-  if (name.length === 0) return { ok: false, reason: 'the resource name is empty' };
-  if (BAD_NAME.test(name)) return { ok: false, reason: 'the resource name holds a forbidden character' };
-
-  const actions = splitActions(text.slice(last + 1));
+  if (parts.name.length === 0) return { ok: false, reason: 'the resource name is empty' };
+  if (!isResourceName(parts.name)) return { ok: false, reason: 'the resource name holds a forbidden character' };
+  const actions = splitActions(parts.actions);
   if (actions === null) return { ok: false, reason: 'the actions must be a comma-separated list such as pull,push' };
-  return { ok: true, scope: { type: typeMatch[1] as string, name, actions } };
+  return { ok: true, scope: { type: typeMatch[1] as string, name: parts.name, actions } };
 }
 
 /** `pull,push` → ['pull','push']; null when empty or malformed. Duplicates are dropped. */
