@@ -8,9 +8,12 @@
 set -uo pipefail
 
 # Pinned versions. OpenBao is the preferred Vault server; when the Go module
-# proxy refuses its module, HashiCorp Vault's last MPL-2.0 release (same HTTP
-# API) is built from the proxy instead. Both need their go.mod `replace`
-# directives dropped, because their sub-modules are published on their own.
+# proxy refuses its module (it answers 403 for every openbao/v2 version on
+# some networks), HashiCorp Vault from its MPL-2.0 1.14 line (same HTTP API)
+# is built from the proxy instead. Both need their go.mod `replace` directives
+# dropped, because their sub-modules are published on their own. Vault 1.14.2
+# is the newest 1.14 whose in-tree sdk still matches a published sdk (v0.9.2):
+# later patches use sdk symbols that no published version has.
 OPENBAO_VERSION=v2.6.2
 OPENBAO_API_VERSION=v2.6.0
 OPENBAO_SDK_VERSION=v2.6.0
