@@ -28,8 +28,10 @@ export function createApp({ config, users, signer, logger }: AppDependencies): K
   // repeat them on stderr.
   app.silent = true;
 
-  const reportInvalidAccess = onceEach<string>((entry) =>
-    logger.warn('ignoring an access entry that does not parse', { entry }),
+  type BadEntry = { service: string; account: string; entry: string };
+  const reportInvalidAccess = onceEach<BadEntry>(
+    (bad) => logger.warn('ignoring an access entry that does not parse', bad),
+    ({ service, account, entry }) => `${service}\u0000${account}\u0000${entry}`,
   );
 
   const router = new Router<RequestState>();
@@ -39,7 +41,8 @@ export function createApp({ config, users, signer, logger }: AppDependencies): K
     services: config.services,
     users,
     signer,
-    onInvalidAccess: (entries) => entries.forEach(reportInvalidAccess),
+    onInvalidAccess: (entries, { service, account }) =>
+      entries.forEach((entry) => reportInvalidAccess({ service, account, entry })),
   });
   for (const path of config.http.realmPaths) router.get(path, ...token);
 
