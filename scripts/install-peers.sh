@@ -9,15 +9,16 @@ set -uo pipefail
 
 # Pinned versions. OpenBao is the preferred Vault server; when the Go module
 # proxy refuses its module (it answers 403 for every openbao/v2 version on
-# some networks), HashiCorp Vault from its MPL-2.0 1.14 line (same HTTP API)
-# is built from the proxy instead. Both need their go.mod `replace` directives
-# dropped, because their sub-modules are published on their own. Vault 1.14.2
-# is the newest 1.14 whose in-tree sdk still matches a published sdk (v0.9.2):
-# later patches use sdk symbols that no published version has.
+# some networks), HashiCorp Vault from its MPL-2.0 line (same HTTP API) is
+# built from the proxy instead. Both need their go.mod `replace` directives
+# dropped, because their sub-modules are published on their own; the build
+# then uses the published sdk and api, which must match the server's code.
+# Vault 1.13.1 does (sdk v0.8.1, api v1.9.0); 1.14.1-1.14.10 and 1.15.0 fail
+# to compile or panic at start against every published sdk.
 OPENBAO_VERSION=v2.6.2
 OPENBAO_API_VERSION=v2.6.0
 OPENBAO_SDK_VERSION=v2.6.0
-VAULT_VERSION=v1.14.1
+VAULT_VERSION=v1.13.1
 REGISTRY_VERSION=v3.1.2
 CRANE_VERSION=v0.22.1
 
