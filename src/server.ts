@@ -36,14 +36,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.log);
   const announce = options.announce ?? ((text: string) => process.stdout.write(`${text}\n`));
 
-  const users = await openUserStore(config, logger, announce);
+  // The key first: a start that fails on it must not have created users.
   const signingKey = await prepareSigningKey(config, logger);
+  const users = await openUserStore(config, logger, announce);
   const signer = createSigner(signingKey, { x5c: config.token.x5c });
   const app = createApp({ config, users, signer, logger });
 
-  const server = config.http.tls
-    ? https.createServer({ cert: await readFile(config.http.tls.certificate), key: await readFile(config.http.tls.key) }, app.callback())
-    : http.createServer(app.callback());
+  const server = config.http.tls ? https.createServer(await readTls(config.http.tls), app.callback()) : http.createServer(app.callback());
   // Bounded everywhere: a slow or silent client cannot hold a connection.
   // The idle timeout also covers the wait for Vault, so a slow Vault ends in
   // our 503 rather than in a connection cut first.
@@ -54,9 +53,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   server.setTimeout(Math.max(config.http.timeoutMs, storageTimeoutMs + 1_000));
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: NodeJS.ErrnoException): void =>
+      reject(new StartupError(`http.addr: cannot listen on ${config.http.host ?? ''}:${config.http.port}: ${error.code ?? error.message}`));
+    server.once('error', fail);
     server.listen(config.http.port, config.http.host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
@@ -109,9 +110,21 @@ async function prepareSigningKey(config: Config, logger: Logger) {
   try {
     return await loadSigningKey(key, certificate, kid);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file: ${(error as NodeJS.ErrnoException).path}` : (error as Error).message;
-    throw new StartupError(`token.key and token.certificate (${key}, ${certificate}): ${reason}`);
+    throw new StartupError(`token.key and token.certificate (${key}, ${certificate}): ${describeFileError(error)}`);
   }
+}
+
+async function readTls(tls: { certificate: string; key: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  try {
+    return { cert: await readFile(tls.certificate), key: await readFile(tls.key) };
+  } catch (error) {
+    throw new StartupError(`http.tls.certificate and http.tls.key (${tls.certificate}, ${tls.key}): ${describeFileError(error)}`);
+  }
+}
+
+function describeFileError(error: unknown): string {
+  const { code, path: file } = error as NodeJS.ErrnoException;
+  return code === 'ENOENT' ? `no such file: ${file}` : (error as Error).message;
 }
 
 /** A start-up failure whose message is meant for the operator as it is. */

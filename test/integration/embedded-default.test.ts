@@ -89,3 +89,15 @@ test('a bad config file: exit code 2 and a message naming the key', async () => 
   assert.equal(result.code, 2);
   assert.match(result.stderr, /token\.expiration must be a positive integer/u);
 });
+
+test('a missing signing key: exit code 2, a message naming token.key, and nothing created', async () => {
+  const config = path.join(dir, 'config', 'nokey.yml');
+  await writeFile(config, yaml.dump({
+    storage: { file: { path: 'nokey-users.yml' } },
+    token: { issuer: 'x', expiration: 300, certificate: 'absent.pem', key: 'absent.key' },
+  }));
+  const result = await run(process.execPath, [CLI, 'serve', '--config', config]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `vault-registry-auth: token.key and token.certificate (${path.join(dir, 'config', 'absent.key')}, ${path.join(dir, 'config', 'absent.pem')}): no such file: ${path.join(dir, 'config', 'absent.key')}\n`);
+  await assert.rejects(stat(path.join(dir, 'config', 'nokey-users.yml')), /ENOENT/u);
+});
