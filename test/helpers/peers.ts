@@ -13,7 +13,7 @@ export const PEERS_BIN = path.join(
   'bin',
 );
 
-const INSTALL_HINT = 'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo) to install it';
+const INSTALL_HINT = 'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo) to install the peers';
 
 function executable(file: string): boolean {
   try {
