@@ -3,7 +3,7 @@
  * made on first start when `token.generate` is true and the files are
  * missing. The key file is written readable by its owner only.
  */
-import { webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -30,8 +30,7 @@ export async function generateSigningKeyFiles(keyPath: string, certificatePath: 
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     ],
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/gu, '$1\n').trimEnd()}\n-----END PRIVATE KEY-----\n`;
+  const keyPem = KeyObject.from(keys.privateKey).export({ format: 'pem', type: 'pkcs8' }) as string;
 
   await mkdir(path.dirname(keyPath), { recursive: true });
   await mkdir(path.dirname(certificatePath), { recursive: true });

@@ -83,3 +83,8 @@ export async function getToken(
   }
   return { status: response.status, headers: response.headers, body };
 }
+
+/** The claims of a compact JWT, unverified (the tests verify signatures where that is the point). */
+export function claimsOf(token: string): Record<string, any> {
+  return JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, any>;
+}

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import yaml from 'js-yaml';
-import { basic, getToken, startTestServer, type TestServer } from '../helpers/token-server.js';
+import { basic, claimsOf, getToken, startTestServer, type TestServer } from '../helpers/token-server.js';
 
 const USERS = {
   registry: {
@@ -31,10 +31,6 @@ before(async () => {
 after(() => server.close());
 
 const UNAUTHORIZED_BAD = { errors: [{ code: 'UNAUTHORIZED', message: 'invalid username or password' }] };
-
-function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
 
 test('200: the intersection of what was asked and what the user may do', async () => {
   const { status, headers, body } = await getToken(server, 'service=registry&scope=repository:linux/app:pull,push&scope=repository:linux/db:pull,push', ['foo', 'bar-Secret-1']);

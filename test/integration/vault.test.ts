@@ -17,14 +17,13 @@ import { makeKey } from '../helpers/keys.js';
 import { freePort } from '../helpers/net.js';
 import { requirePeers } from '../helpers/peers.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { basic, getToken, startTestServer, type TestServer } from '../helpers/token-server.js';
+import { basic, claimsOf, getToken, startTestServer, type TestServer } from '../helpers/token-server.js';
 import { ROOT_TOKEN, VaultServer } from '../helpers/vault-server.js';
 
 const peers = requirePeers('vault');
 const UNAVAILABLE = { errors: [{ code: 'UNAVAILABLE', message: 'the user store is unavailable, try again later' }] };
 const BAD_CREDENTIALS = { errors: [{ code: 'UNAUTHORIZED', message: 'invalid username or password' }] };
 
-const claimsOf = (token: string): Record<string, any> => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8'));
 
 describe('against a real Vault', { skip: peers.skip }, () => {
   let vault: VaultServer;
