@@ -21,12 +21,7 @@ export class AppError extends Error {
   /** Headers the response must carry, e.g. WWW-Authenticate on a 401. */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(
-    status: number,
-    code: ErrorCode,
-    message: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
-  ) {
+  constructor(status: number, code: ErrorCode, message: string, options: { cause?: unknown; headers?: Record<string, string> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.status = status;
@@ -42,7 +37,5 @@ export class AppError extends Error {
 
 export const invalidRequest = (message: string): AppError => new AppError(400, 'INVALID_REQUEST', message);
 export const invalidScope = (message: string): AppError => new AppError(400, 'INVALID_SCOPE', message);
-export const unknownService = (service: string): AppError =>
-  new AppError(400, 'UNKNOWN_SERVICE', `unknown service: ${JSON.stringify(service)}`);
-export const unavailable = (message: string, cause?: unknown): AppError =>
-  new AppError(503, 'UNAVAILABLE', message, { cause });
+export const unknownService = (service: string): AppError => new AppError(400, 'UNKNOWN_SERVICE', `unknown service: ${JSON.stringify(service)}`);
+export const unavailable = (message: string, cause?: unknown): AppError => new AppError(503, 'UNAVAILABLE', message, { cause });

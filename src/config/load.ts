@@ -97,7 +97,8 @@ function resolveStorage(file: ConfigFile, env: ConfigEnv, fromBase: (p: string) 
     address = `${vault.proto ?? 'http'}://${vault.host ?? ''}:${vault.port ?? 8200}`;
   }
   address = (address || 'http://127.0.0.1:8200').replace(/\/+$/u, '');
-  if (!/^https?:\/\/[^/]+$/u.test(address)) problems.push(`storage.vault.addr must be a URL such as https://vault.example.com:8200 (got ${JSON.stringify(address)})`);
+  if (!/^https?:\/\/[^/]+$/u.test(address))
+    problems.push(`storage.vault.addr must be a URL such as https://vault.example.com:8200 (got ${JSON.stringify(address)})`);
   const token = env.VAULT_TOKEN || vault.auth_token;
   if (!token) problems.push('storage.vault.auth_token is required (or set VAULT_TOKEN)');
   return { kind: 'vault', address, token: token ?? '', kvVersion: vault.kv_version, timeoutMs: vault.timeout };

@@ -34,68 +34,115 @@ const expirationSeconds = z.union([z.number(), z.string()], { error: 'must be a 
   return seconds;
 });
 
-const port = z.number({ error: 'must be a port number (1-65535)' }).int({ error: 'must be a port number (1-65535)' })
-  .min(1, { error: 'must be a port number (1-65535)' }).max(65535, { error: 'must be a port number (1-65535)' });
+const port = z
+  .number({ error: 'must be a port number (1-65535)' })
+  .int({ error: 'must be a port number (1-65535)' })
+  .min(1, { error: 'must be a port number (1-65535)' })
+  .max(65535, { error: 'must be a port number (1-65535)' });
 
-const segment = (what: string) => text(what).superRefine((value, ctx) => {
-  const check = checkPathSegment(value);
-  if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
+const segment = (what: string) =>
+  text(what).superRefine((value, ctx) => {
+    const check = checkPathSegment(value);
+    if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
+  });
+
+const mountPath = text('a Vault mount path such as registry').refine((value) => value.split('/').every((part) => checkPathSegment(part).ok), {
+  message: 'must be a mount path of plain segments separated by "/"',
 });
-
-const mountPath = text('a Vault mount path such as registry').refine(
-  (value) => value.split('/').every((part) => checkPathSegment(part).ok),
-  { message: 'must be a mount path of plain segments separated by "/"' },
-);
 
 const realmPath = text('an absolute path such as /auth').refine((value) => /^\/[A-Za-z0-9._~/-]*$/u.test(value), {
   message: 'must be an absolute URL path such as /auth',
 });
 
-export const configSchema = z.strictObject({
-  version: z.union([z.string(), z.number()], { error: 'must be a version such as 0.1' }).optional(),
-  log: z.strictObject({
-    level: z.enum(['error', 'warn', 'info', 'debug'], { error: 'must be one of error, warn, info, debug' }).default('info'),
-    file: text('a file path').optional(),
-  }, { error: 'must be a mapping' }).default({ level: 'info' }),
-  storage: z.strictObject({
-    vault: z.strictObject({
-      proto: z.enum(['http', 'https'], { error: 'must be http or https' }).optional(),
-      host: text('a host name or address').optional(),
-      port: port.optional(),
-      addr: z.url({ protocol: /^https?$/u, error: 'must be a URL such as https://vault.example.com:8200' }).optional(),
-      auth_token: text('a Vault token').optional(),
-      kv_version: z.union([z.literal('auto'), z.literal(1), z.literal(2)], { error: 'must be auto, 1 or 2' }).default('auto'),
-      timeout: durationMs.default(5000),
-    }, { error: 'must be a mapping' }).optional(),
-    file: z.strictObject({
-      path: text('a file path'),
-    }, { error: 'must be a mapping' }).optional(),
-  }, { error: 'must be a mapping with vault or file' }),
-  http: z.strictObject({
-    addr: text('an address such as :5002 or 127.0.0.1:5002').default(':5002'),
-    timeout: durationMs.default(5000),
-    tls: z.strictObject({
-      certificate: text('a file path'),
-      key: text('a file path'),
-    }, { error: 'must be a mapping with certificate and key' }).optional(),
-    realm: z.union([realmPath, z.array(realmPath).min(1, { error: 'must list at least one path' })], {
-      error: 'must be a path or a list of paths',
-    }).default(['/auth', '/auth/token']),
-  }, { error: 'must be a mapping' }).default({ addr: ':5002', timeout: 5000, realm: ['/auth', '/auth/token'] }),
-  token: z.strictObject({
-    issuer: text('the issuer name the registry expects'),
-    expiration: expirationSeconds,
-    certificate: text('a file path'),
-    key: text('a file path'),
-    kid: z.enum(['thumbprint', 'libtrust'], { error: 'must be thumbprint (registry v3) or libtrust (registry 2.x)' }).default('thumbprint'),
-    x5c: z.boolean({ error: 'must be true or false' }).default(false),
-    generate: z.boolean({ error: 'must be true or false' }).default(false),
-  }, { error: 'must be a mapping with issuer, expiration, certificate and key' }),
-  services: z.array(z.strictObject({
-    name: segment('a service name such as registry'),
-    mount: mountPath.optional(),
-  }, { error: 'must be a mapping with name (and optionally mount)' }), { error: 'must be a list of {name, mount}' })
-    .min(1, { error: 'must list at least one service' }).optional(),
-}, { error: 'must be a mapping' });
+export const configSchema = z.strictObject(
+  {
+    version: z.union([z.string(), z.number()], { error: 'must be a version such as 0.1' }).optional(),
+    log: z
+      .strictObject(
+        {
+          level: z.enum(['error', 'warn', 'info', 'debug'], { error: 'must be one of error, warn, info, debug' }).default('info'),
+          file: text('a file path').optional(),
+        },
+        { error: 'must be a mapping' },
+      )
+      .default({ level: 'info' }),
+    storage: z.strictObject(
+      {
+        vault: z
+          .strictObject(
+            {
+              proto: z.enum(['http', 'https'], { error: 'must be http or https' }).optional(),
+              host: text('a host name or address').optional(),
+              port: port.optional(),
+              addr: z.url({ protocol: /^https?$/u, error: 'must be a URL such as https://vault.example.com:8200' }).optional(),
+              auth_token: text('a Vault token').optional(),
+              kv_version: z.union([z.literal('auto'), z.literal(1), z.literal(2)], { error: 'must be auto, 1 or 2' }).default('auto'),
+              timeout: durationMs.default(5000),
+            },
+            { error: 'must be a mapping' },
+          )
+          .optional(),
+        file: z
+          .strictObject(
+            {
+              path: text('a file path'),
+            },
+            { error: 'must be a mapping' },
+          )
+          .optional(),
+      },
+      { error: 'must be a mapping with vault or file' },
+    ),
+    http: z
+      .strictObject(
+        {
+          addr: text('an address such as :5002 or 127.0.0.1:5002').default(':5002'),
+          timeout: durationMs.default(5000),
+          tls: z
+            .strictObject(
+              {
+                certificate: text('a file path'),
+                key: text('a file path'),
+              },
+              { error: 'must be a mapping with certificate and key' },
+            )
+            .optional(),
+          realm: z
+            .union([realmPath, z.array(realmPath).min(1, { error: 'must list at least one path' })], {
+              error: 'must be a path or a list of paths',
+            })
+            .default(['/auth', '/auth/token']),
+        },
+        { error: 'must be a mapping' },
+      )
+      .default({ addr: ':5002', timeout: 5000, realm: ['/auth', '/auth/token'] }),
+    token: z.strictObject(
+      {
+        issuer: text('the issuer name the registry expects'),
+        expiration: expirationSeconds,
+        certificate: text('a file path'),
+        key: text('a file path'),
+        kid: z.enum(['thumbprint', 'libtrust'], { error: 'must be thumbprint (registry v3) or libtrust (registry 2.x)' }).default('thumbprint'),
+        x5c: z.boolean({ error: 'must be true or false' }).default(false),
+        generate: z.boolean({ error: 'must be true or false' }).default(false),
+      },
+      { error: 'must be a mapping with issuer, expiration, certificate and key' },
+    ),
+    services: z
+      .array(
+        z.strictObject(
+          {
+            name: segment('a service name such as registry'),
+            mount: mountPath.optional(),
+          },
+          { error: 'must be a mapping with name (and optionally mount)' },
+        ),
+        { error: 'must be a list of {name, mount}' },
+      )
+      .min(1, { error: 'must list at least one service' })
+      .optional(),
+  },
+  { error: 'must be a mapping' },
+);
 
 export type ConfigFile = z.infer<typeof configSchema>;

@@ -15,11 +15,7 @@ export type RuleMatcher = (rule: AccessRule, scope: ResourceScope) => boolean;
 
 export const exactMatch: RuleMatcher = (rule, scope) => rule.type === scope.type && rule.name === scope.name;
 
-export function grant(
-  requested: readonly ResourceScope[],
-  rules: readonly AccessRule[],
-  matches: RuleMatcher = exactMatch,
-): ResourceScope[] {
+export function grant(requested: readonly ResourceScope[], rules: readonly AccessRule[], matches: RuleMatcher = exactMatch): ResourceScope[] {
   const granted: ResourceScope[] = [];
   for (const scope of requested) {
     const allowed = new Set<string>();

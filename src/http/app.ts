@@ -41,8 +41,9 @@ export function createApp({ config, users, signer, logger }: AppDependencies): K
     services: config.services,
     users,
     signer,
-    onInvalidAccess: (entries, { service, account }) =>
-      entries.forEach((entry) => reportInvalidAccess({ service, account, entry })),
+    onInvalidAccess: (entries, { service, account }) => {
+      for (const entry of entries) reportInvalidAccess({ service, account, entry });
+    },
   });
   for (const path of config.http.realmPaths) router.get(path, ...token);
 

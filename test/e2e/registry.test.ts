@@ -95,19 +95,40 @@ describe('a real registry with real clients', { skip: peers.skip }, () => {
     assert.equal(saved.code, 0, saved.stderr);
     const skopeoPush = await skopeo('copy', '--dest-tls-verify=false', '--dest-creds', creds('pusher'), `oci:${layout}`, `docker://${ref('v2')}`);
     assert.equal(skopeoPush.code, 0, skopeoPush.stderr);
-    const skopeoPull = await skopeo('copy', '--src-tls-verify=false', '--src-creds', creds('pusher'), `docker://${ref('v2')}`, `dir:${path.join(work, 'pulled-by-pusher')}`);
+    const skopeoPull = await skopeo(
+      'copy',
+      '--src-tls-verify=false',
+      '--src-creds',
+      creds('pusher'),
+      `docker://${ref('v2')}`,
+      `dir:${path.join(work, 'pulled-by-pusher')}`,
+    );
     assert.equal(skopeoPull.code, 0, skopeoPull.stderr);
   });
 
   test('a user granted repository:team/app:pull pulls and is refused a push', async () => {
     const manifest = await crane('puller', 'manifest', ref('v1'));
     assert.equal(manifest.code, 0, manifest.stderr);
-    const pulled = await skopeo('copy', '--src-tls-verify=false', '--src-creds', creds('puller'), `docker://${ref('v1')}`, `dir:${path.join(work, 'pulled-by-puller')}`);
+    const pulled = await skopeo(
+      'copy',
+      '--src-tls-verify=false',
+      '--src-creds',
+      creds('puller'),
+      `docker://${ref('v1')}`,
+      `dir:${path.join(work, 'pulled-by-puller')}`,
+    );
     assert.equal(pulled.code, 0, pulled.stderr);
 
     const cranePush = await crane('puller', 'append', '--new_layer', path.join(work, 'layer.tar'), '--new_tag', ref('by-puller'));
     assert.ok(refused(cranePush), `crane push should be refused:\n${cranePush.stderr}`);
-    const skopeoPush = await skopeo('copy', '--dest-tls-verify=false', '--dest-creds', creds('puller'), `oci:${path.join(work, 'layout')}`, `docker://${ref('by-puller')}`);
+    const skopeoPush = await skopeo(
+      'copy',
+      '--dest-tls-verify=false',
+      '--dest-creds',
+      creds('puller'),
+      `oci:${path.join(work, 'layout')}`,
+      `docker://${ref('by-puller')}`,
+    );
     assert.ok(refused(skopeoPush), `skopeo push should be refused:\n${skopeoPush.stderr}`);
   });
 

@@ -17,12 +17,19 @@ export async function serve(configFile: string, env: NodeJS.ProcessEnv = {}): Pr
   const daemon = startDaemon(process.execPath, [CLI, 'serve', '--config', configFile], env);
   let url = '';
   try {
-    await waitFor('vault-registry-auth', async () => {
-      const line = daemon.output().split('\n').find((l) => l.includes('"message":"listening"'));
-      if (line) url = (JSON.parse(line) as { url: string }).url;
-      if (daemon.child.exitCode !== null) throw new Error(`exited with ${daemon.child.exitCode}`);
-      return url !== '';
-    }, 15_000);
+    await waitFor(
+      'vault-registry-auth',
+      async () => {
+        const line = daemon
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"message":"listening"'));
+        if (line) url = (JSON.parse(line) as { url: string }).url;
+        if (daemon.child.exitCode !== null) throw new Error(`exited with ${daemon.child.exitCode}`);
+        return url !== '';
+      },
+      15_000,
+    );
   } catch (error) {
     await daemon.stop();
     throw new Error(`${(error as Error).message}\n${daemon.output()}`);

@@ -54,11 +54,25 @@ test('first start: key, certificate and an admin user with a password shown once
     await first.daemon.stop();
   }
 
-  const kid = JSON.parse(first.daemon.output().split('\n').find((l) => l.includes('"listening"')) as string).kid;
+  const kid = JSON.parse(
+    first.daemon
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"listening"')) as string,
+  ).kid;
   const second = await serve(configFile);
   try {
     assert.equal(passwordShownIn(second.daemon.output()), null, 'the password is shown only once');
-    assert.equal(JSON.parse(second.daemon.output().split('\n').find((l) => l.includes('"listening"')) as string).kid, kid, 'the key is kept');
+    assert.equal(
+      JSON.parse(
+        second.daemon
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"listening"')) as string,
+      ).kid,
+      kid,
+      'the key is kept',
+    );
     assert.equal((await getToken(second, 'service=registry', ['admin', password])).status, 200);
   } finally {
     await second.daemon.stop();
@@ -92,12 +106,18 @@ test('a bad config file: exit code 2 and a message naming the key', async () => 
 
 test('a missing signing key: exit code 2, a message naming token.key, and nothing created', async () => {
   const config = path.join(dir, 'config', 'nokey.yml');
-  await writeFile(config, yaml.dump({
-    storage: { file: { path: 'nokey-users.yml' } },
-    token: { issuer: 'x', expiration: 300, certificate: 'absent.pem', key: 'absent.key' },
-  }));
+  await writeFile(
+    config,
+    yaml.dump({
+      storage: { file: { path: 'nokey-users.yml' } },
+      token: { issuer: 'x', expiration: 300, certificate: 'absent.pem', key: 'absent.key' },
+    }),
+  );
   const result = await run(process.execPath, [CLI, 'serve', '--config', config]);
   assert.equal(result.code, 2);
-  assert.equal(result.stderr, `vault-registry-auth: token.key and token.certificate (${path.join(dir, 'config', 'absent.key')}, ${path.join(dir, 'config', 'absent.pem')}): no such file: ${path.join(dir, 'config', 'absent.key')}\n`);
+  assert.equal(
+    result.stderr,
+    `vault-registry-auth: token.key and token.certificate (${path.join(dir, 'config', 'absent.key')}, ${path.join(dir, 'config', 'absent.pem')}): no such file: ${path.join(dir, 'config', 'absent.key')}\n`,
+  );
   await assert.rejects(stat(path.join(dir, 'config', 'nokey-users.yml')), /ENOENT/u);
 });

@@ -33,7 +33,10 @@ after(() => server.close());
 const UNAUTHORIZED_BAD = { errors: [{ code: 'UNAUTHORIZED', message: 'invalid username or password' }] };
 
 test('200: the intersection of what was asked and what the user may do', async () => {
-  const { status, headers, body } = await getToken(server, 'service=registry&scope=repository:linux/app:pull,push&scope=repository:linux/db:pull,push', ['foo', 'bar-Secret-1']);
+  const { status, headers, body } = await getToken(server, 'service=registry&scope=repository:linux/app:pull,push&scope=repository:linux/db:pull,push', [
+    'foo',
+    'bar-Secret-1',
+  ]);
   assert.equal(status, 200);
   assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'issued_at', 'token']);
   assert.equal(body.token, body.access_token);
@@ -81,7 +84,10 @@ test('several scopes in one parameter, separated by spaces (crane, oras)', async
 });
 
 test('the catalog, and names with host:port', async () => {
-  const { status, body } = await getToken(server, 'service=registry&scope=registry:catalog:*&scope=repository:localhost:5000/x:pull,push', ['cat', 'cat-Secret-2']);
+  const { status, body } = await getToken(server, 'service=registry&scope=registry:catalog:*&scope=repository:localhost:5000/x:pull,push', [
+    'cat',
+    'cat-Secret-2',
+  ]);
   assert.equal(status, 200);
   assert.deepEqual(claimsOf(body.token).access, [
     { type: 'registry', name: 'catalog', actions: ['*'] },
@@ -158,11 +164,17 @@ test('account is a hint: equal to the user is fine, anything else is a 400', asy
 
 test('unparseable access entries are ignored (and logged once); the rest still works', async () => {
   for (let i = 0; i < 3; i += 1) {
-    const { status, body } = await getToken(server, 'service=registry&scope=repository:linux/db:pull&scope=repository:linux/app:pull', ['messy', 'messy-Secret-3']);
+    const { status, body } = await getToken(server, 'service=registry&scope=repository:linux/db:pull&scope=repository:linux/app:pull', [
+      'messy',
+      'messy-Secret-3',
+    ]);
     assert.equal(status, 200);
     assert.deepEqual(claimsOf(body.token).access, [{ type: 'repository', name: 'linux/db', actions: ['pull'] }]);
   }
-  const warnings = server.logs().split('\n').filter((line) => line.includes('ignoring an access entry'));
+  const warnings = server
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes('ignoring an access entry'));
   assert.deepEqual(warnings.map((line) => JSON.parse(line).entry).sort(), ['garbage', 'repository:linux/app:']);
 });
 
@@ -199,7 +211,11 @@ test('garbage never crashes the server', async () => {
 
 test('one access line per request; never a password, token or Authorization header', async () => {
   const { body } = await getToken(server, 'service=registry&scope=repository:linux/app:push', ['foo', 'bar-Secret-1']);
-  const lines = server.logs().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = server
+    .logs()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   const last = lines.filter((line) => line.message === 'request').at(-1);
   assert.ok(last);
   const { duration_ms: duration, ...fields } = last;
@@ -215,7 +231,15 @@ test('one access line per request; never a password, token or Authorization head
     granted: ['repository:linux/app:push'],
   });
   const all = server.logs();
-  for (const secret of ['bar-Secret-1', 'cat-Secret-2', 'messy-Secret-3', 'pa:ss:word', body.token, Buffer.from('foo:bar-Secret-1').toString('base64'), 'Basic ']) {
+  for (const secret of [
+    'bar-Secret-1',
+    'cat-Secret-2',
+    'messy-Secret-3',
+    'pa:ss:word',
+    body.token,
+    Buffer.from('foo:bar-Secret-1').toString('base64'),
+    'Basic ',
+  ]) {
     assert.equal(all.includes(secret), false, `the log holds ${secret.slice(0, 12)}…`);
   }
 });

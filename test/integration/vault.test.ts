@@ -24,7 +24,6 @@ const peers = requirePeers('vault');
 const UNAVAILABLE = { errors: [{ code: 'UNAVAILABLE', message: 'the user store is unavailable, try again later' }] };
 const BAD_CREDENTIALS = { errors: [{ code: 'UNAUTHORIZED', message: 'invalid username or password' }] };
 
-
 describe('against a real Vault', { skip: peers.skip }, () => {
   let vault: VaultServer;
   let server: TestServer;
@@ -58,7 +57,10 @@ describe('against a real Vault', { skip: peers.skip }, () => {
   });
 
   test('KV v1 (written with `vault write`): 200 with the intersection, verified with the certificate', async () => {
-    const { status, body } = await getToken(server, 'service=registry&scope=repository:linux/app:pull,push&scope=repository:linux/db:push,pull', ['foo', 'bar-v1-Secret']);
+    const { status, body } = await getToken(server, 'service=registry&scope=repository:linux/app:pull,push&scope=repository:linux/db:push,pull', [
+      'foo',
+      'bar-v1-Secret',
+    ]);
     assert.equal(status, 200);
     const { payload } = await jwtVerify(body.token, new X509Certificate(server.certificatePem).publicKey, { issuer: 'vra-test', audience: 'registry' });
     assert.equal(payload.sub, 'foo');
@@ -99,7 +101,10 @@ describe('against a real Vault', { skip: peers.skip }, () => {
   test('a user whose entry is deleted is refused on the next request', async () => {
     await vault.putUser('registry', 1, 'leaver', 'leaver-Secret', 'repository:linux/app:pull');
     await vault.putUser('registry2', 2, 'leaver', 'leaver-Secret', 'repository:linux/app:pull');
-    for (const [mount, version] of [['registry', 1], ['registry2', 2]] as const) {
+    for (const [mount, version] of [
+      ['registry', 1],
+      ['registry2', 2],
+    ] as const) {
       assert.equal((await getToken(server, `service=${mount}`, ['leaver', 'leaver-Secret'])).status, 200);
       await vault.deleteUser(mount, version, 'leaver');
       const after = await getToken(server, `service=${mount}`, ['leaver', 'leaver-Secret']);
@@ -123,14 +128,22 @@ describe('against a real Vault', { skip: peers.skip }, () => {
     }
 
     // Vault's audit log: every path the server's token ever touched.
-    const paths = (await readFile(auditFile, 'utf8')).trim().split('\n')
+    const paths = (await readFile(auditFile, 'utf8'))
+      .trim()
+      .split('\n')
       .map((line) => JSON.parse(line) as { type: string; auth?: { accessor?: string }; request?: { path?: string } })
       .filter((entry) => entry.type === 'request' && entry.auth?.accessor === serverAccessor)
       .map((entry) => entry.request?.path ?? '');
     assert.ok(paths.length > 0);
     const allowed = /^(?:sys\/internal\/ui\/mounts\/(?:registry2?|pki|no-such-mount)|registry\/[^/]+|registry2\/data\/[^/]+)$/u;
-    assert.deepEqual(paths.filter((p) => !allowed.test(p)), []);
-    assert.equal(paths.some((p) => p.startsWith('pki/')), false);
+    assert.deepEqual(
+      paths.filter((p) => !allowed.test(p)),
+      [],
+    );
+    assert.equal(
+      paths.some((p) => p.startsWith('pki/')),
+      false,
+    );
   });
 
   test('the log never holds a password, a token or the Vault token', () => {
@@ -145,7 +158,10 @@ describe('against a real Vault', { skip: peers.skip }, () => {
     await vault.putUser('secret/registry-users', 2, 'zed', 'zed-Secret', 'repository:team/app:pull');
     const mapped = await startTestServer({
       storage: { vault: { addr: vault.address, auth_token: serverToken } },
-      services: [{ name: 'registry', mount: 'registry2' }, { name: 'nested', mount: 'secret/registry-users' }],
+      services: [
+        { name: 'registry', mount: 'registry2' },
+        { name: 'nested', mount: 'secret/registry-users' },
+      ],
     });
     try {
       assert.equal((await getToken(mapped, 'service=registry', ['foo', 'bar-v2-Secret'])).status, 200);
@@ -210,7 +226,7 @@ describe('against a real Vault', { skip: peers.skip }, () => {
     }
   });
 
-  test("a Godoauth configuration file starts the server unchanged (TLS included)", async () => {
+  test('a Godoauth configuration file starts the server unchanged (TLS included)', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vra-godoauth-'));
     try {
       const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/godoauth.yml');
@@ -230,11 +246,10 @@ describe('against a real Vault', { skip: peers.skip }, () => {
       try {
         assert.match(running.url, /^https:/u);
         const port = new URL(running.url.replace('[::]', 'localhost')).port;
-        const { status, body } = await httpsGetJson(
-          `https://127.0.0.1:${port}/auth?service=registry&scope=repository:linux/app:push`,
-          key.certificatePem,
-          ['foo', 'bar-v1-Secret'],
-        );
+        const { status, body } = await httpsGetJson(`https://127.0.0.1:${port}/auth?service=registry&scope=repository:linux/app:push`, key.certificatePem, [
+          'foo',
+          'bar-v1-Secret',
+        ]);
         assert.equal(status, 200);
         const { payload } = await jwtVerify(body.token, new X509Certificate(key.certificatePem).publicKey, { issuer: 'Token', audience: 'registry' });
         assert.deepEqual(payload.access, [{ type: 'repository', name: 'linux/app', actions: ['push'] }]);

@@ -25,9 +25,7 @@ test('an empty access string grants nothing and is not an error', () => {
 });
 
 test('names with host:port', () => {
-  assert.deepEqual(parseAccess('repository:localhost:5000/app:pull').rules, [
-    { type: 'repository', name: 'localhost:5000/app', actions: ['pull'] },
-  ]);
+  assert.deepEqual(parseAccess('repository:localhost:5000/app:pull').rules, [{ type: 'repository', name: 'localhost:5000/app', actions: ['pull'] }]);
 });
 
 test('entries that do not parse are set apart; the others still count', () => {

@@ -39,9 +39,9 @@ function environmentOf(serviceName: string): Record<string, string> {
   const environment = service(serviceName).environment ?? {};
   const entries = Array.isArray(environment)
     ? environment.map((line: string) => {
-      const at = line.indexOf('=');
-      return [line.slice(0, at), line.slice(at + 1)];
-    })
+        const at = line.indexOf('=');
+        return [line.slice(0, at), line.slice(at + 1)];
+      })
     : Object.entries(environment).map(([key, value]) => [key, String(value ?? '')]);
   return Object.fromEntries(entries) as Record<string, string>;
 }
@@ -112,13 +112,18 @@ function authConfigPath(): string {
 /** config/compose.yml, parsed the way the auth container's `serve --config` would. */
 function loadComposeConfig(): Config {
   const file = path.join(root, 'config', 'compose.yml');
-  return parseConfig(yaml.load(readFileSync(file, 'utf8')), path.posix.dirname(authConfigPath()), {
-    VAULT_ADDR: envVar('auth', 'VAULT_ADDR'),
-    VAULT_TOKEN: envVar('auth', 'VAULT_TOKEN'),
-  }, file);
+  return parseConfig(
+    yaml.load(readFileSync(file, 'utf8')),
+    path.posix.dirname(authConfigPath()),
+    {
+      VAULT_ADDR: envVar('auth', 'VAULT_ADDR'),
+      VAULT_TOKEN: envVar('auth', 'VAULT_TOKEN'),
+    },
+    file,
+  );
 }
 
-test('config/compose.yml parses with the auth service\'s Vault environment', () => {
+test("config/compose.yml parses with the auth service's Vault environment", () => {
   const config = loadComposeConfig();
   assert.equal(config.baseDir, '/etc/vault-registry-auth');
   assert.deepEqual(config.storage, {
@@ -145,7 +150,7 @@ test('the registry expects the issuer the config signs with', () => {
   assert.equal(envVar('registry', 'REGISTRY_AUTH_TOKEN_ISSUER'), loadComposeConfig().token.issuer);
 });
 
-test('the registry\'s service is configured, and its mount is the one vault-init creates and fills', () => {
+test("the registry's service is configured, and its mount is the one vault-init creates and fills", () => {
   const serviceName = envVar('registry', 'REGISTRY_AUTH_TOKEN_SERVICE');
   assert.equal(serviceName, 'registry');
   const mount = loadComposeConfig().services?.get(serviceName);
@@ -169,10 +174,13 @@ test('the realm is a configured path on the port the auth service publishes', ()
   assert.equal(realmPort, config.http.port);
   // The realm is fetched by clients on the host: its port is the published
   // (host) side, which must lead to the port the server listens on.
-  assert.deepEqual(publishedPortsOf('auth').find((port) => port.host === realmPort), { host: 5002, container: config.http.port });
+  assert.deepEqual(
+    publishedPortsOf('auth').find((port) => port.host === realmPort),
+    { host: 5002, container: config.http.port },
+  );
 });
 
-test('the registry\'s root certificate bundle is the certificate the auth service writes', () => {
+test("the registry's root certificate bundle is the certificate the auth service writes", () => {
   const config = loadComposeConfig();
   const bundle = envVar('registry', 'REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE');
   assert.equal(bundle, '/certs/token.pem');

@@ -32,7 +32,11 @@ test('an unknown user never matches, whatever the password', () => {
 
 test('onceEach reports each value once', () => {
   const seen: string[] = [];
-  const report = onceEach<string>((value) => seen.push(value), (value) => value, 2);
+  const report = onceEach<string>(
+    (value) => seen.push(value),
+    (value) => value,
+    2,
+  );
   for (const value of ['a', 'a', 'b', 'a', 'c', 'a']) report(value);
   // After the limit the memory is cleared: 'a' may be reported again, but rarely.
   assert.deepEqual(seen, ['a', 'b', 'c', 'a']);

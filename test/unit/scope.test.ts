@@ -39,8 +39,20 @@ test('names are kept byte for byte', () => {
 });
 
 test('malformed scopes are refused with a reason', () => {
-  for (const text of ['repository', 'repository:app', 'repository::pull', 'repository:app:', 'repository:app:pull,', 'Repository:app:pull',
-    'repo sitory:app:pull', ':app:pull', 'repository:a;b:pull', 'repository:app:pu ll', `repository:${'a'.repeat(1100)}:pull`, 'repository:a\u0000b:pull']) {
+  for (const text of [
+    'repository',
+    'repository:app',
+    'repository::pull',
+    'repository:app:',
+    'repository:app:pull,',
+    'Repository:app:pull',
+    'repo sitory:app:pull',
+    ':app:pull',
+    'repository:a;b:pull',
+    'repository:app:pu ll',
+    `repository:${'a'.repeat(1100)}:pull`,
+    'repository:a\u0000b:pull',
+  ]) {
     const parsed = parseScope(text);
     assert.equal(parsed.ok, false, `${JSON.stringify(text)} should be refused`);
   }

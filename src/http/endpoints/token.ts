@@ -40,8 +40,7 @@ type TokenContext = AppContext & { state: TokenState };
 
 export const BASIC_CHALLENGE = 'Basic realm="vault-registry-auth", charset="UTF-8"';
 
-const unauthorized = (message: string): AppError =>
-  new AppError(401, 'UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': BASIC_CHALLENGE } });
+const unauthorized = (message: string): AppError => new AppError(401, 'UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': BASIC_CHALLENGE } });
 
 export function tokenEndpoint(options: TokenEndpointOptions): Middleware<TokenState>[] {
   async function readTokenQuery(ctx: TokenContext, next: Next): Promise<void> {
