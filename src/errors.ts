@@ -1,8 +1,8 @@
 /**
- * The one error type of the server. Every failure that reaches a client is an
- * AppError: an HTTP status, a stable machine-readable code and a message.
- * 4xx messages are shown to the client; 5xx messages are logged and replaced
- * by a generic text, so internals (Vault paths, stack traces) never leak.
+ * The one error type of the server. Domain, storage and Vault code throw an
+ * AppError that carries a stable machine-readable code and a message, and
+ * nothing of HTTP: the status, the headers and the body's shape are decided
+ * at the edge (src/http/error-response.ts), in one place.
  */
 export type ErrorCode =
   | 'UNAUTHORIZED'
@@ -12,30 +12,32 @@ export type ErrorCode =
   | 'ACCOUNT_MISMATCH'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
+  | 'URI_TOO_LONG'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
-export class AppError extends Error {
-  readonly status: number;
-  readonly code: ErrorCode;
-  /** Headers the response must carry, e.g. WWW-Authenticate on a 401. */
-  readonly headers: Readonly<Record<string, string>>;
+export interface AppErrorOptions {
+  readonly cause?: unknown;
+  /** For UNAVAILABLE: when the client may usefully try again. */
+  readonly retryAfterSeconds?: number;
+}
 
-  constructor(status: number, code: ErrorCode, message: string, options: { cause?: unknown; headers?: Record<string, string> } = {}) {
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
-    this.status = status;
     this.code = code;
-    this.headers = options.headers ?? {};
-  }
-
-  /** Whether the message may be shown to the client. */
-  get expose(): boolean {
-    return this.status < 500;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
-export const invalidRequest = (message: string): AppError => new AppError(400, 'INVALID_REQUEST', message);
-export const invalidScope = (message: string): AppError => new AppError(400, 'INVALID_SCOPE', message);
-export const unknownService = (service: string): AppError => new AppError(400, 'UNKNOWN_SERVICE', `unknown service: ${JSON.stringify(service)}`);
-export const unavailable = (message: string, cause?: unknown): AppError => new AppError(503, 'UNAVAILABLE', message, { cause });
+export const isAppError = (error: unknown, code?: ErrorCode): error is AppError => error instanceof AppError && (code === undefined || error.code === code);
+
+export const invalidRequest = (message: string): AppError => new AppError('INVALID_REQUEST', message);
+export const invalidScope = (message: string): AppError => new AppError('INVALID_SCOPE', message);
+export const unknownService = (service: string): AppError => new AppError('UNKNOWN_SERVICE', `unknown service: ${JSON.stringify(service)}`);
+export const unauthorized = (message: string): AppError => new AppError('UNAUTHORIZED', message);
+export const unavailable = (message: string, options: AppErrorOptions = {}): AppError => new AppError('UNAVAILABLE', message, options);

@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'winston';
-import type { Config } from './config/config.js';
+import type { Config, VaultStorageConfig } from './config/config.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { generateSigningKeyFiles } from './tokens/generate.js';
@@ -18,7 +18,17 @@ import { loadSigningKey } from './tokens/signing-key.js';
 import { createUserFileIfMissing } from './users/bootstrap.js';
 import { FileUserStore } from './users/file-user-store.js';
 import type { UserStore } from './users/user-store.js';
+import { authMethodFor } from './vault/auth/index.js';
+import { createVaultClient } from './vault/client.js';
+import { KvMountResolver } from './vault/mounts.js';
+import { VaultSession } from './vault/session.js';
+import { readVaultTls } from './vault/tls-files.js';
+import { createVaultTransport, type VaultTls } from './vault/transport.js';
 import { VaultUserStore } from './vault/vault-user-store.js';
+import { ServerEvents } from './events.js';
+import { logEvents } from './observers/log-events.js';
+import { CachingUserStore } from './users/caching-user-store.js';
+import { type Clock, systemClock } from './util/clock.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -28,6 +38,9 @@ export interface RunningServer {
 
 export interface StartOptions {
   readonly logger?: Logger;
+  /** The server's events; tests pass their own to watch them. */
+  readonly events?: ServerEvents;
+  readonly clock?: Clock;
   /** Where a one-time message for the operator (the bootstrap password) goes. */
   readonly announce?: (text: string) => void;
 }
@@ -35,21 +48,32 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.log);
   const announce = options.announce ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const clock = options.clock ?? systemClock;
+  const events = options.events ?? new ServerEvents();
+  logEvents(events, logger);
 
   // The key first: a start that fails on it must not have created users.
   const signingKey = await prepareSigningKey(config, logger);
-  const users = await openUserStore(config, logger, announce);
+  const users = await openUserStore(config, { logger, announce, clock, events });
   const signer = createSigner(signingKey, { x5c: config.token.x5c });
-  const app = createApp({ config, users, signer, logger });
+  const app = createApp({ config, users, signer, logger, clock });
 
-  const server = config.http.tls ? https.createServer(await readTls(config.http.tls), app.callback()) : http.createServer(app.callback());
   // Bounded everywhere: a slow or silent client cannot hold a connection.
+  // Node checks the request and header timeouts every 30 s by default, so a
+  // slow client would be held that long: check often enough that the
+  // configured timeout holds to within a second.
+  const limits = {
+    requestTimeout: config.http.timeoutMs,
+    headersTimeout: Math.min(config.http.timeoutMs, 60_000),
+    connectionsCheckingInterval: Math.min(500, config.http.timeoutMs),
+    keepAliveTimeout: 5_000,
+  };
+  const server = config.http.tls
+    ? https.createServer({ ...limits, ...(await readTls(config.http.tls)) }, app.callback())
+    : http.createServer(limits, app.callback());
   // The idle timeout also covers the wait for Vault, so a slow Vault ends in
   // our 503 rather than in a connection cut first.
   const storageTimeoutMs = config.storage.kind === 'vault' ? config.storage.timeoutMs : 0;
-  server.requestTimeout = config.http.timeoutMs;
-  server.headersTimeout = Math.min(config.http.timeoutMs, 60_000);
-  server.keepAliveTimeout = 5_000;
   server.setTimeout(Math.max(config.http.timeoutMs, storageTimeoutMs + 1_000));
 
   await new Promise<void>((resolve, reject) => {
@@ -83,22 +107,52 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 }
 
-async function openUserStore(config: Config, logger: Logger, announce: (text: string) => void): Promise<UserStore> {
-  if (config.storage.kind === 'vault') {
-    if (config.services === null) {
-      logger.warn('no services list configured: any KV mount the Vault token can read is reachable as a service');
-    }
-    return new VaultUserStore(config.storage, logger);
-  }
+interface StoreContext {
+  readonly logger: Logger;
+  readonly announce: (text: string) => void;
+  readonly clock: Clock;
+  readonly events: ServerEvents;
+}
+
+async function openUserStore(config: Config, context: StoreContext): Promise<UserStore> {
+  if (config.storage.kind === 'vault') return openVaultStore(config, config.storage, context);
   const firstService = config.services ? [...config.services.values()][0] : 'registry';
   const created = await createUserFileIfMissing(config.storage.path, firstService ?? 'registry');
   if (created) {
-    announce(
+    context.announce(
       `Created ${config.storage.path} with the user "${created.username}" and the password:\n\n    ${created.password}\n\n` +
         'It is shown only this once. Edit that file to add users.',
     );
   }
   return new FileUserStore(config.storage.path);
+}
+
+/**
+ * The one Vault client (pool, login, renewal, breaker), the Vault user store
+ * on it, and the cache in front. Start-up logs in and checks each configured
+ * mount, saying clearly what the policy lacks; Vault being down does not
+ * stop the start (the server answers 503 until it is back).
+ */
+async function openVaultStore(config: Config, storage: VaultStorageConfig, { logger, clock, events }: StoreContext): Promise<UserStore> {
+  if (config.services === null) {
+    logger.warn('no services list configured: any KV mount the Vault token can read is reachable as a service');
+  }
+  let tls: VaultTls;
+  try {
+    tls = await readVaultTls(storage.tls);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+  const transport = createVaultTransport({ address: storage.address, timeoutMs: storage.timeoutMs, namespace: storage.namespace, tls });
+  const session = new VaultSession(transport, authMethodFor(storage.auth), clock, events);
+  const vault = createVaultClient({ transport, session, breaker: storage.breaker, clock, events });
+  await vault.start();
+  const mounts = new KvMountResolver(vault, { kvVersion: storage.kvVersion, ttlMs: storage.mountTtlMs, clock });
+  const store = new VaultUserStore({ vault, mounts, events, timeoutMs: storage.timeoutMs, address: storage.address });
+  for (const problem of await store.check(config.services ? [...new Set(config.services.values())] : [])) {
+    logger.error(`Vault configuration: ${problem}`);
+  }
+  return config.cache.ttlMs > 0 ? new CachingUserStore(store, config.cache, clock, events) : store;
 }
 
 async function prepareSigningKey(config: Config, logger: Logger) {

@@ -3,13 +3,44 @@ import type { KeyIdFormat } from '../domain/key-id.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
+/** A secret given as a value (config or environment), or as a file read when needed. */
+export type SecretSetting = { readonly value: string } | { readonly file: string; readonly key: string };
+
+export type VaultAuthConfig =
+  | { readonly method: 'token'; readonly token: SecretSetting }
+  | { readonly method: 'approle'; readonly mount: string; readonly roleId: SecretSetting; readonly secretId: SecretSetting }
+  | { readonly method: 'kubernetes'; readonly mount: string; readonly role: string; readonly jwtFile: string };
+
+export interface VaultTlsConfig {
+  /** CA certificate files (VAULT_CACERT) and folders of them (VAULT_CAPATH), each with the key it came from. */
+  readonly caCert?: { readonly file: string; readonly key: string };
+  readonly caPath?: { readonly dir: string; readonly key: string };
+  readonly clientCert?: { readonly file: string; readonly key: string };
+  readonly clientKey?: { readonly file: string; readonly key: string };
+  readonly serverName?: string;
+}
+
 export interface VaultStorageConfig {
   readonly kind: 'vault';
   /** Base address, e.g. http://127.0.0.1:8200 (no trailing slash). */
   readonly address: string;
-  readonly token: string;
+  readonly auth: VaultAuthConfig;
+  readonly namespace?: string;
+  readonly tls: VaultTlsConfig;
   readonly kvVersion: 'auto' | 1 | 2;
+  /** Deadline of each Vault call, and of one user lookup as a whole. */
   readonly timeoutMs: number;
+  /** How long a mount's KV version is remembered. */
+  readonly mountTtlMs: number;
+  readonly breaker: { readonly threshold: number; readonly cooldownMs: number };
+}
+
+export interface CacheConfig {
+  /** 0: no cache (every request reads the store). */
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  readonly staleMs: number;
+  readonly maxEntries: number;
 }
 
 export interface FileStorageConfig {
@@ -22,6 +53,7 @@ export interface Config {
   readonly baseDir: string;
   readonly log: { readonly level: LogLevel; readonly file?: string };
   readonly storage: VaultStorageConfig | FileStorageConfig;
+  readonly cache: CacheConfig;
   readonly http: {
     readonly host?: string;
     readonly port: number;

@@ -7,7 +7,8 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { core } from 'zod';
 import { configSchema, type ConfigFile } from './schema.js';
-import type { Config } from './config.js';
+import { DEFAULT_KUBERNETES_JWT_FILE } from '../vault/auth/kubernetes.js';
+import type { Config, VaultAuthConfig, VaultTlsConfig } from './config.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -22,7 +23,20 @@ export class ConfigError extends Error {
 export interface ConfigEnv {
   readonly VAULT_ADDR?: string | undefined;
   readonly VAULT_TOKEN?: string | undefined;
+  readonly VAULT_NAMESPACE?: string | undefined;
+  readonly VAULT_CACERT?: string | undefined;
+  readonly VAULT_CAPATH?: string | undefined;
+  readonly VAULT_CLIENT_CERT?: string | undefined;
+  readonly VAULT_CLIENT_KEY?: string | undefined;
+  readonly VAULT_TLS_SERVER_NAME?: string | undefined;
+  readonly VAULT_SKIP_VERIFY?: string | undefined;
+  /** Not Vault CLI variables, but named like them: AppRole credentials for the server. */
+  readonly VAULT_ROLE_ID?: string | undefined;
+  readonly VAULT_SECRET_ID?: string | undefined;
 }
+
+// Go's strconv.ParseBool false values: Vault's CLI reads VAULT_SKIP_VERIFY so.
+const FALSE_VALUES = new Set(['', '0', 'f', 'F', 'false', 'FALSE', 'False']);
 
 export function loadConfigFile(file: string, env: ConfigEnv = process.env): Config {
   let text: string;
@@ -63,6 +77,12 @@ function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: st
     baseDir,
     log: { level: file.log.level, ...(file.log.file ? { file: fromBase(file.log.file) } : {}) },
     storage: resolveStorage(file, env, fromBase, problems),
+    cache: {
+      ttlMs: file.cache.ttl,
+      negativeTtlMs: file.cache.negative_ttl,
+      staleMs: file.cache.stale,
+      maxEntries: file.cache.max_entries,
+    },
     http: {
       ...parseListenAddress(file.http.addr, problems),
       timeoutMs: file.http.timeout,
@@ -99,9 +119,93 @@ function resolveStorage(file: ConfigFile, env: ConfigEnv, fromBase: (p: string) 
   address = (address || 'http://127.0.0.1:8200').replace(/\/+$/u, '');
   if (!/^https?:\/\/[^/]+$/u.test(address))
     problems.push(`storage.vault.addr must be a URL such as https://vault.example.com:8200 (got ${JSON.stringify(address)})`);
+  if (env.VAULT_SKIP_VERIFY !== undefined && !FALSE_VALUES.has(env.VAULT_SKIP_VERIFY)) {
+    problems.push(
+      "VAULT_SKIP_VERIFY is not supported: Vault's TLS certificate is always verified. Set VAULT_CACERT (or storage.vault.tls.ca_cert) to the CA that signed it instead",
+    );
+  }
+  const namespace = env.VAULT_NAMESPACE || vault.namespace;
+  return {
+    kind: 'vault',
+    address,
+    auth: resolveVaultAuth(vault, env, fromBase, problems),
+    ...(namespace ? { namespace } : {}),
+    tls: resolveVaultTls(vault.tls ?? {}, env, fromBase),
+    kvVersion: vault.kv_version,
+    timeoutMs: vault.timeout,
+    mountTtlMs: vault.mount_ttl,
+    breaker: { threshold: vault.circuit_breaker.failures, cooldownMs: vault.circuit_breaker.cooldown },
+  };
+}
+
+type VaultFile = NonNullable<ConfigFile['storage']['vault']>;
+
+const AUTH_KEYS: Readonly<Record<string, readonly string[]>> = {
+  token: ['token_file'],
+  approle: ['mount', 'role_id', 'role_id_file', 'secret_id_file'],
+  kubernetes: ['mount', 'role', 'jwt_file'],
+};
+
+function resolveVaultAuth(vault: VaultFile, env: ConfigEnv, fromBase: (p: string) => string, problems: string[]): VaultAuthConfig {
+  const auth = vault.auth ?? { method: 'token' as const };
+  const { method } = auth;
+  for (const [key, value] of Object.entries(auth)) {
+    if (key !== 'method' && value !== undefined && !AUTH_KEYS[method]?.includes(key)) {
+      problems.push(`storage.vault.auth.${key} is not used with method ${method}`);
+    }
+  }
+  if (method !== 'token' && vault.auth_token) problems.push(`storage.vault.auth_token is only used with method token (storage.vault.auth.method is ${method})`);
+  const file = (value: string, key: string) => ({ file: fromBase(value), key });
+
+  if (method === 'approle') {
+    const roleId = env.VAULT_ROLE_ID
+      ? { value: env.VAULT_ROLE_ID }
+      : auth.role_id
+        ? { value: auth.role_id }
+        : auth.role_id_file
+          ? file(auth.role_id_file, 'storage.vault.auth.role_id_file')
+          : null;
+    const secretId = env.VAULT_SECRET_ID
+      ? { value: env.VAULT_SECRET_ID }
+      : auth.secret_id_file
+        ? file(auth.secret_id_file, 'storage.vault.auth.secret_id_file')
+        : null;
+    if (auth.role_id && auth.role_id_file) problems.push('storage.vault.auth.role_id and role_id_file: give one, not both');
+    if (!roleId) problems.push('storage.vault.auth.role_id (or role_id_file, or VAULT_ROLE_ID) is required with method approle');
+    if (!secretId) problems.push('storage.vault.auth.secret_id_file (or VAULT_SECRET_ID) is required with method approle');
+    return { method, mount: auth.mount ?? 'approle', roleId: roleId ?? { value: '' }, secretId: secretId ?? { value: '' } };
+  }
+  if (method === 'kubernetes') {
+    if (!auth.role) problems.push('storage.vault.auth.role is required with method kubernetes');
+    return { method, mount: auth.mount ?? 'kubernetes', role: auth.role ?? '', jwtFile: auth.jwt_file ? fromBase(auth.jwt_file) : DEFAULT_KUBERNETES_JWT_FILE };
+  }
+  // token: a file (a Vault Agent sink) when configured, else VAULT_TOKEN, else auth_token.
+  if (auth.token_file) return { method, token: file(auth.token_file, 'storage.vault.auth.token_file') };
   const token = env.VAULT_TOKEN || vault.auth_token;
-  if (!token) problems.push('storage.vault.auth_token is required (or set VAULT_TOKEN)');
-  return { kind: 'vault', address, token: token ?? '', kvVersion: vault.kv_version, timeoutMs: vault.timeout };
+  if (!token) problems.push('storage.vault.auth_token is required (or set VAULT_TOKEN, or storage.vault.auth.token_file)');
+  return { method: 'token', token: { value: token ?? '' } };
+}
+
+function resolveVaultTls(tls: NonNullable<VaultFile['tls']>, env: ConfigEnv, fromBase: (p: string) => string): VaultTlsConfig {
+  // Environment values are paths as the operator typed them (relative to the
+  // working folder); the file's are relative to the file's folder.
+  const pick = (envName: keyof ConfigEnv, value: string | undefined, key: string) => {
+    const fromEnv = env[envName];
+    if (fromEnv) return { path: path.resolve(fromEnv), key: envName };
+    return value ? { path: fromBase(value), key: `storage.vault.tls.${key}` } : undefined;
+  };
+  const caCert = pick('VAULT_CACERT', tls.ca_cert, 'ca_cert');
+  const caPath = pick('VAULT_CAPATH', tls.ca_path, 'ca_path');
+  const clientCert = pick('VAULT_CLIENT_CERT', tls.client_cert, 'client_cert');
+  const clientKey = pick('VAULT_CLIENT_KEY', tls.client_key, 'client_key');
+  const serverName = env.VAULT_TLS_SERVER_NAME || tls.server_name;
+  return {
+    ...(caCert ? { caCert: { file: caCert.path, key: caCert.key } } : {}),
+    ...(caPath ? { caPath: { dir: caPath.path, key: caPath.key } } : {}),
+    ...(clientCert ? { clientCert: { file: clientCert.path, key: clientCert.key } } : {}),
+    ...(clientKey ? { clientKey: { file: clientKey.path, key: clientKey.key } } : {}),
+    ...(serverName ? { serverName } : {}),
+  };
 }
 
 function resolveServices(services: NonNullable<ConfigFile['services']>, problems: string[]): Map<string, string> {

@@ -19,6 +19,22 @@ const durationMs = z.union([z.number(), z.string()], { error: 'must be a duratio
   return ms;
 });
 
+/** A duration where 0 means "off". */
+const durationOrZeroMs = z.union([z.number(), z.string()], { error: 'must be a duration such as 30s or 5m (0 turns it off)' }).transform((value, ctx) => {
+  const ms = parseDurationMs(value);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s or 5m (0 turns it off)' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `must be ${what}` })
+    .int({ error: `must be ${what}` })
+    .min(1, { error: `must be ${what}` });
+
 /** Token lifetime: whole seconds (Godoauth's form) or a duration. */
 const expirationSeconds = z.union([z.number(), z.string()], { error: 'must be a positive integer (seconds)' }).transform((value, ctx) => {
   const seconds = typeof value === 'number' ? value : (parseDurationMs(value) ?? NaN) / 1000;
@@ -76,6 +92,44 @@ export const configSchema = z.strictObject(
               port: port.optional(),
               addr: z.url({ protocol: /^https?$/u, error: 'must be a URL such as https://vault.example.com:8200' }).optional(),
               auth_token: text('a Vault token').optional(),
+              auth: z
+                .strictObject(
+                  {
+                    method: z.enum(['token', 'approle', 'kubernetes'], { error: 'must be token, approle or kubernetes' }).default('token'),
+                    token_file: text('a file path').optional(),
+                    mount: mountPath.optional(),
+                    role_id: text('an AppRole role_id').optional(),
+                    role_id_file: text('a file path').optional(),
+                    secret_id_file: text('a file path').optional(),
+                    role: text('a Vault role name').optional(),
+                    jwt_file: text('a file path').optional(),
+                  },
+                  { error: 'must be a mapping with method (token, approle or kubernetes)' },
+                )
+                .optional(),
+              namespace: text('a Vault namespace such as team-a').optional(),
+              tls: z
+                .strictObject(
+                  {
+                    ca_cert: text('a file path').optional(),
+                    ca_path: text('a folder path').optional(),
+                    client_cert: text('a file path').optional(),
+                    client_key: text('a file path').optional(),
+                    server_name: text('a host name').optional(),
+                  },
+                  { error: 'must be a mapping' },
+                )
+                .optional(),
+              mount_ttl: durationMs.default(60_000),
+              circuit_breaker: z
+                .strictObject(
+                  {
+                    failures: positiveInt('a positive whole number').default(3),
+                    cooldown: durationMs.default(5000),
+                  },
+                  { error: 'must be a mapping with failures and cooldown' },
+                )
+                .default({ failures: 3, cooldown: 5000 }),
               kv_version: z.union([z.literal('auto'), z.literal(1), z.literal(2)], { error: 'must be auto, 1 or 2' }).default('auto'),
               timeout: durationMs.default(5000),
             },
@@ -128,6 +182,17 @@ export const configSchema = z.strictObject(
       },
       { error: 'must be a mapping with issuer, expiration, certificate and key' },
     ),
+    cache: z
+      .strictObject(
+        {
+          ttl: durationOrZeroMs.default(30_000),
+          negative_ttl: durationOrZeroMs.default(5000),
+          stale: durationOrZeroMs.default(300_000),
+          max_entries: positiveInt('a positive whole number').default(100_000),
+        },
+        { error: 'must be a mapping' },
+      )
+      .default({ ttl: 30_000, negative_ttl: 5000, stale: 300_000, max_entries: 100_000 }),
     services: z
       .array(
         z.strictObject(

@@ -1,36 +1,43 @@
 /**
  * The Koa application: the realm endpoint on each configured path, behind
- * the access log and the error handler. Everything it talks to is passed in,
- * so tests can build it around any user store and signer.
+ * the access log, the error handler and the query bound. Everything it
+ * talks to is passed in, so tests can build it around any user store and
+ * signer.
  */
-import Koa from 'koa';
 import Router from '@koa/router';
+import Koa from 'koa';
 import type { Logger } from 'winston';
 import type { Config } from '../config/config.js';
 import type { TokenSigner } from '../tokens/signer.js';
 import type { UserStore } from '../users/user-store.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { limitedLog } from '../util/log-limiter.js';
+import { onceEach } from '../util/report-once.js';
 import type { RequestState } from './context.js';
 import { tokenEndpoint } from './endpoints/token.js';
 import { accessLog } from './middleware/access-log.js';
+import { boundQuery } from './middleware/bound-query.js';
 import { errorHandler } from './middleware/error-handler.js';
-import { onceEach } from '../util/report-once.js';
 
 export interface AppDependencies {
   readonly config: Pick<Config, 'token' | 'services' | 'http'>;
   readonly users: UserStore;
   readonly signer: TokenSigner;
   readonly logger: Logger;
+  readonly clock?: Clock;
 }
 
-export function createApp({ config, users, signer, logger }: AppDependencies): Koa<RequestState> {
+export function createApp({ config, users, signer, logger, clock = systemClock }: AppDependencies): Koa<RequestState> {
   const app = new Koa<RequestState>();
   // Errors are answered and logged by errorHandler; Koa's own printer would
   // repeat them on stderr.
   app.silent = true;
 
+  // Log lines a client can cause are rate-limited: nobody writes our log at will.
+  const limited = limitedLog(clock, (kind, count) => logger.warn('similar log lines suppressed', { kind, count }));
   type BadEntry = { service: string; account: string; entry: string };
   const reportInvalidAccess = onceEach<BadEntry>(
-    (bad) => logger.warn('ignoring an access entry that does not parse', bad),
+    (bad) => limited('invalid-access', () => logger.warn('ignoring an access entry that does not parse', bad)),
     ({ service, account, entry }) => `${service}\u0000${account}\u0000${entry}`,
   );
 
@@ -44,11 +51,14 @@ export function createApp({ config, users, signer, logger }: AppDependencies): K
     onInvalidAccess: (entries, { service, account }) => {
       for (const entry of entries) reportInvalidAccess({ service, account, entry });
     },
+    onUnknownMount: (mount) =>
+      limited('unknown-mount', () => logger.warn('a request named a service that is no user store; answered as bad credentials', { service: mount })),
   });
   for (const path of config.http.realmPaths) router.get(path, ...token);
 
   app.use(accessLog(logger));
   app.use(errorHandler(logger));
+  app.use(boundQuery());
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -40,7 +40,7 @@ export class FileUserStore implements UserStore {
       }
       return this.#loaded.users;
     } catch (error) {
-      throw unavailable('the user file cannot be read', error);
+      throw unavailable('the user file cannot be read', { cause: error });
     }
   }
 }

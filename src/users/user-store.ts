@@ -13,8 +13,8 @@ export interface UserStore {
   /**
    * The user `account` of the storage `mount`, or null when there is none.
    * Both names have been validated as plain path segments before this call.
-   * Throws an AppError: 400 UNKNOWN_SERVICE when the mount is not a user
-   * store, 503 UNAVAILABLE when the storage cannot answer.
+   * Throws an AppError: UNKNOWN_SERVICE when the mount is not a user store,
+   * UNAVAILABLE when the storage cannot answer.
    */
   lookup(mount: string, account: string): Promise<UserRecord | null>;
   /** A line for the start-up log. */

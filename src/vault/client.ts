@@ -1,80 +1,130 @@
 /**
- * A small Vault client over node-vault: one keep-alive connection pool, a
- * deadline on every call, and Vault's failure modes turned into AppErrors
- * (503 when Vault cannot answer). It reads; it never writes.
+ * The one Vault client of the server, made at start-up and passed to all
+ * that reads Vault (users now; groups and keys later). It puts together the
+ * transport (connection pool, TLS, deadline), the session (login, renewal)
+ * and a circuit breaker, and tells apart Vault's answers:
+ *
+ * - 200: found; 404 (and 400/405 on a path that cannot exist): missing;
+ * - 403: either our token is bad (expired, revoked) — then it logs in again
+ *   and retries once, and if that fails the caller gets UNAVAILABLE, never a
+ *   "no such user" — or the token is fine and its policy does not allow the
+ *   path: `denied`, for the caller to report;
+ * - sealed, standby, 5xx, unreachable, too slow: UNAVAILABLE, and after a
+ *   few in a row the breaker answers at once until Vault may be back.
+ *
+ * Vault lost / Vault back are emitted once per outage.
  */
-import http from 'node:http';
-import https from 'node:https';
-import nodeVault from 'node-vault';
-import { unavailable } from '../errors.js';
+import { type AppError, isAppError, unavailable } from '../errors.js';
+import type { ServerEvents } from '../events.js';
+import type { Clock } from '../util/clock.js';
+import { type BreakerSettings, CircuitBreaker } from './breaker.js';
+import type { VaultSession } from './session.js';
+import type { VaultResponse, VaultTransport } from './transport.js';
 
-export interface VaultClientOptions {
-  readonly address: string;
-  readonly token: string;
-  readonly timeoutMs: number;
-}
+export type VaultRead =
+  | { readonly kind: 'found'; readonly body: unknown }
+  | { readonly kind: 'missing'; readonly status: number }
+  | { readonly kind: 'denied' };
 
-export type VaultRead = { found: true; body: unknown } | { found: false; status: number; errors: readonly string[] };
-
-export interface VaultReader {
-  /** GET /v1/<path>. Found on 200; not found on 400/403/404; throws a 503 AppError otherwise. */
+export interface VaultClient {
+  /** GET /v1/<path>, classified. Throws UNAVAILABLE when Vault cannot answer. */
   read(path: string): Promise<VaultRead>;
+  /** Any call with the server's token (403 for a bad token handled as in read). */
+  call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<VaultResponse>;
+  /** Logs in now, so that start-up reports a bad login at once; never throws. */
+  start(): Promise<void>;
   close(): void;
 }
 
-// Vault answers these when the path is not there or not for us; anything else
-// (5xx, a sealed or standby node, a network failure) means Vault is unavailable.
-const NOT_FOUND_STATUSES = new Set([400, 403, 404, 405]);
+// Statuses that mean "Vault cannot serve this now", not "the answer is no".
+const UNAVAILABLE_STATUSES = new Set([412, 429, 472, 473]);
+const MISSING_STATUSES = new Set([400, 404, 405]);
 
-export function createVaultClient(options: VaultClientOptions): VaultReader {
-  const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: options.timeoutMs };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
-  const vault = nodeVault({
-    endpoint: options.address,
-    token: options.token,
-    requestOptions: { httpAgent, httpsAgent, timeout: options.timeoutMs },
-  });
+export function createVaultClient(parts: {
+  transport: VaultTransport;
+  session: VaultSession;
+  breaker: BreakerSettings;
+  clock: Clock;
+  events: ServerEvents;
+}): VaultClient {
+  const { transport, session, clock, events } = parts;
+  const breaker = new CircuitBreaker(parts.breaker, clock);
+  let lostAt: number | null = null;
+
+  const answered = (): void => {
+    breaker.succeeded();
+    if (lostAt !== null) {
+      events.emit('vault.back', { downForMs: clock.now() - lostAt });
+      lostAt = null;
+    }
+  };
+  const failed = (error: AppError): void => {
+    breaker.failed();
+    if (lostAt === null) {
+      lostAt = clock.now();
+      events.emit('vault.lost', { reason: error.message });
+    }
+  };
+
+  async function once(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, token: string, body: unknown): Promise<VaultResponse> {
+    const response = await transport.request(method, path, { token, ...(body === undefined ? {} : { body }) });
+    if (response.status >= 500 || UNAVAILABLE_STATUSES.has(response.status)) {
+      throw unavailable(response.status === 503 ? 'Vault is sealed or unavailable' : `Vault answered with status ${response.status}`);
+    }
+    return response;
+  }
+
+  async function guarded(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown): Promise<{ response: VaultResponse; denied: boolean }> {
+    const admission = breaker.admit();
+    if (!admission.allowed) {
+      throw unavailable('Vault is unavailable (circuit breaker open)', { retryAfterSeconds: admission.retryAfterMs / 1000 });
+    }
+    try {
+      let token = await session.token();
+      let response = await once(method, path, token, body);
+      let denied = false;
+      if (response.status === 403) {
+        if (await session.accepts(token)) {
+          denied = true;
+        } else {
+          token = await session.replace(token);
+          response = await once(method, path, token, body);
+          denied = response.status === 403;
+        }
+      }
+      answered();
+      return { response, denied };
+    } catch (error) {
+      const appError = isAppError(error) ? error : unavailable(String(error), { cause: error });
+      if (appError.code === 'UNAVAILABLE') failed(appError);
+      throw appError;
+    }
+  }
 
   return {
     async read(path) {
+      const { response, denied } = await guarded('GET', path, undefined);
+      if (denied) return { kind: 'denied' };
+      if (response.status === 200) return { kind: 'found', body: response.body };
+      if (MISSING_STATUSES.has(response.status) || response.status === 403) return { kind: 'missing', status: response.status };
+      throw unavailable(`Vault answered with status ${response.status}`);
+    },
+    async call(method, path, body) {
+      return (await guarded(method, path, body)).response;
+    },
+    async start() {
       try {
-        const body: unknown = await withDeadline(vault.read(path), options.timeoutMs);
-        return { found: true, body };
+        await session.token();
+        answered();
       } catch (error) {
-        const response = (error as { response?: { statusCode?: number; body?: { errors?: unknown } } }).response;
-        const status = response?.statusCode;
-        if (typeof status === 'number' && NOT_FOUND_STATUSES.has(status)) {
-          const errors = Array.isArray(response?.body?.errors) ? response.body.errors.map(String) : [];
-          return { found: false, status, errors };
-        }
-        throw unavailable(describeFailure(status, error), error);
+        // Reported through the events; the server starts anyway and tries
+        // again on the first request (Vault may come up after us).
+        failed(isAppError(error) ? error : unavailable(String(error)));
       }
     },
     close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      session.close();
+      transport.close();
     },
   };
-}
-
-class DeadlineError extends Error {
-  readonly code = 'DEADLINE';
-}
-
-/** Settles like `promise`, or rejects when `ms` pass first: Vault never hangs a request. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-function describeFailure(status: number | undefined, error: unknown): string {
-  if (status === 503) return 'Vault is sealed or unavailable';
-  if (typeof status === 'number') return `Vault answered with status ${status}`;
-  const code = (error as { code?: unknown }).code;
-  if (code === 'DEADLINE' || code === 'ECONNABORTED' || code === 'ETIMEDOUT') return 'Vault did not answer in time';
-  return 'Vault cannot be reached';
 }

@@ -26,10 +26,14 @@ test("Godoauth's configuration file runs unchanged", () => {
   assert.deepEqual(config.storage, {
     kind: 'vault',
     address: 'http://127.0.0.1:8200',
-    token: 'dbXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXX',
+    auth: { method: 'token', token: { value: 'dbXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXX' } },
+    tls: {},
     kvVersion: 'auto',
     timeoutMs: 5000,
+    mountTtlMs: 60_000,
+    breaker: { threshold: 3, cooldownMs: 5000 },
   });
+  assert.deepEqual(config.cache, { ttlMs: 30_000, negativeTtlMs: 5000, staleMs: 300_000, maxEntries: 100_000 });
   assert.deepEqual(config.http, {
     port: 5002,
     timeoutMs: 5000,
@@ -52,11 +56,120 @@ test("Godoauth's configuration file runs unchanged", () => {
 test('VAULT_ADDR and VAULT_TOKEN override the file, as for Vault’s own tools', () => {
   const config = parseConfig(minimal, '/etc/vra', { VAULT_ADDR: 'https://vault.example.com:8200/', VAULT_TOKEN: 'from-env' });
   assert.equal(config.storage.kind, 'vault');
-  assert.deepEqual(config.storage.kind === 'vault' && [config.storage.address, config.storage.token], ['https://vault.example.com:8200', 'from-env']);
+  assert.deepEqual(config.storage.kind === 'vault' && [config.storage.address, config.storage.auth], [
+    'https://vault.example.com:8200',
+    { method: 'token', token: { value: 'from-env' } },
+  ]);
 });
 
 test('a Vault token is required from the file or the environment', () => {
-  assert.deepEqual(problems({ ...minimal, storage: { vault: { addr: 'http://v:8200' } } }), ['storage.vault.auth_token is required (or set VAULT_TOKEN)']);
+  assert.deepEqual(problems({ ...minimal, storage: { vault: { addr: 'http://v:8200' } } }), [
+    'storage.vault.auth_token is required (or set VAULT_TOKEN, or storage.vault.auth.token_file)',
+  ]);
+});
+
+const vaultStorage = (config: ReturnType<typeof parseConfig>) => {
+  assert.equal(config.storage.kind, 'vault');
+  return config.storage as Extract<typeof config.storage, { kind: 'vault' }>;
+};
+
+test('auth method token from a file (a Vault Agent sink): the file wins over VAULT_TOKEN', () => {
+  const config = parseConfig({ ...minimal, storage: { vault: { addr: 'http://v:8200', auth: { token_file: 'agent/token' } } } }, '/etc/vra', {
+    VAULT_TOKEN: 'ignored',
+  });
+  assert.deepEqual(vaultStorage(config).auth, { method: 'token', token: { file: '/etc/vra/agent/token', key: 'storage.vault.auth.token_file' } });
+});
+
+test('auth method approle: role_id from the file or VAULT_ROLE_ID, secret_id from a file or VAULT_SECRET_ID', () => {
+  const document = (auth: object) => ({ ...minimal, storage: { vault: { addr: 'http://v:8200', auth: { method: 'approle', ...auth } } } });
+  assert.deepEqual(vaultStorage(parseConfig(document({ role_id: 'r', secret_id_file: '/run/sid' }), '/etc/vra')).auth, {
+    method: 'approle',
+    mount: 'approle',
+    roleId: { value: 'r' },
+    secretId: { file: '/run/sid', key: 'storage.vault.auth.secret_id_file' },
+  });
+  assert.deepEqual(vaultStorage(parseConfig(document({ mount: 'ci/approle' }), '/etc/vra', { VAULT_ROLE_ID: 'env-r', VAULT_SECRET_ID: 'env-s' })).auth, {
+    method: 'approle',
+    mount: 'ci/approle',
+    roleId: { value: 'env-r' },
+    secretId: { value: 'env-s' },
+  });
+  assert.deepEqual(problems(document({})), [
+    'storage.vault.auth.role_id (or role_id_file, or VAULT_ROLE_ID) is required with method approle',
+    'storage.vault.auth.secret_id_file (or VAULT_SECRET_ID) is required with method approle',
+  ]);
+  assert.deepEqual(problems({ ...document({ role_id: 'r', secret_id_file: 's', role: 'x' }) }), ['storage.vault.auth.role is not used with method approle']);
+  assert.deepEqual(
+    problems({ ...minimal, storage: { vault: { addr: 'http://v:8200', auth_token: 't', auth: { method: 'approle', role_id: 'r', secret_id_file: 's' } } } }),
+    ['storage.vault.auth_token is only used with method token (storage.vault.auth.method is approle)'],
+  );
+});
+
+test('auth method kubernetes: the role is required, the JWT file has the in-pod default', () => {
+  const document = (auth: object) => ({ ...minimal, storage: { vault: { addr: 'http://v:8200', auth: { method: 'kubernetes', ...auth } } } });
+  assert.deepEqual(vaultStorage(parseConfig(document({ role: 'registry-auth' }), '/etc/vra')).auth, {
+    method: 'kubernetes',
+    mount: 'kubernetes',
+    role: 'registry-auth',
+    jwtFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+  });
+  assert.deepEqual(problems(document({})), ['storage.vault.auth.role is required with method kubernetes']);
+  assert.deepEqual(problems(document({ role: 'r', method: 'ldap' })), ['storage.vault.auth.method must be token, approle or kubernetes']);
+});
+
+test("TLS and namespace settings: VAULT_* variables as Vault's CLI reads them override the file", () => {
+  const document = {
+    ...minimal,
+    storage: {
+      vault: { addr: 'https://v:8200', auth_token: 't', namespace: 'file-ns', tls: { ca_cert: 'ca.pem', client_cert: 'c.pem', client_key: 'k.pem' } },
+    },
+  };
+  const fromFile = vaultStorage(parseConfig(document, '/etc/vra'));
+  assert.equal(fromFile.namespace, 'file-ns');
+  assert.deepEqual(fromFile.tls, {
+    caCert: { file: '/etc/vra/ca.pem', key: 'storage.vault.tls.ca_cert' },
+    clientCert: { file: '/etc/vra/c.pem', key: 'storage.vault.tls.client_cert' },
+    clientKey: { file: '/etc/vra/k.pem', key: 'storage.vault.tls.client_key' },
+  });
+  const fromEnv = vaultStorage(
+    parseConfig(document, '/etc/vra', {
+      VAULT_CACERT: '/env/ca.pem',
+      VAULT_CAPATH: '/env/cas',
+      VAULT_TLS_SERVER_NAME: 'vault.internal',
+      VAULT_NAMESPACE: 'env-ns',
+      VAULT_SKIP_VERIFY: 'false',
+    }),
+  );
+  assert.equal(fromEnv.namespace, 'env-ns');
+  assert.deepEqual(fromEnv.tls.caCert, { file: '/env/ca.pem', key: 'VAULT_CACERT' });
+  assert.deepEqual(fromEnv.tls.caPath, { dir: '/env/cas', key: 'VAULT_CAPATH' });
+  assert.equal(fromEnv.tls.serverName, 'vault.internal');
+});
+
+test('VAULT_SKIP_VERIFY is refused with what to do instead: no switch turns TLS verification off', () => {
+  for (const value of ['1', 'true', 'yes']) {
+    assert.deepEqual(problems(minimal, { VAULT_SKIP_VERIFY: value }), [
+      "VAULT_SKIP_VERIFY is not supported: Vault's TLS certificate is always verified. Set VAULT_CACERT (or storage.vault.tls.ca_cert) to the CA that signed it instead",
+    ]);
+  }
+});
+
+test('cache and outage settings: durations, 0 turns the cache or the stale window off', () => {
+  const config = parseConfig(
+    {
+      ...minimal,
+      storage: { vault: { addr: 'http://v:8200', auth_token: 't', mount_ttl: '2m', circuit_breaker: { failures: 5, cooldown: '10s' } } },
+      cache: { ttl: 0, negative_ttl: '1s', stale: 0, max_entries: 10 },
+    },
+    '/etc/vra',
+  );
+  assert.deepEqual(config.cache, { ttlMs: 0, negativeTtlMs: 1000, staleMs: 0, maxEntries: 10 });
+  assert.equal(vaultStorage(config).mountTtlMs, 120_000);
+  assert.deepEqual(vaultStorage(config).breaker, { threshold: 5, cooldownMs: 10_000 });
+  assert.deepEqual(problems({ ...minimal, cache: { ttl: 'soon', max_entries: 0 } }), [
+    'cache.ttl must be a duration such as 30s or 5m (0 turns it off)',
+    'cache.max_entries must be a positive whole number',
+  ]);
 });
 
 test('relative paths resolve against the file’s folder; absolute ones stay', () => {

@@ -14,7 +14,7 @@ import { checkPathSegment } from '../../domain/names.js';
 import { passwordMatches } from '../../domain/password.js';
 import { parseRequestedScopes, type ResourceScope } from '../../domain/scope.js';
 import { resolveService, type ServiceTarget } from '../../domain/service.js';
-import { AppError, invalidRequest, invalidScope } from '../../errors.js';
+import { AppError, invalidRequest, invalidScope, isAppError, unauthorized } from '../../errors.js';
 import type { TokenSigner } from '../../tokens/signer.js';
 import type { UserRecord, UserStore } from '../../users/user-store.js';
 import type { AppContext, RequestState } from '../context.js';
@@ -27,6 +27,8 @@ export interface TokenEndpointOptions {
   readonly signer: TokenSigner;
   /** Called with entries of an access string that do not parse. */
   readonly onInvalidAccess: (entries: readonly string[], where: { service: string; account: string }) => void;
+  /** Called when a request names a service that is no user store (only without a services list). */
+  readonly onUnknownMount: (mount: string) => void;
 }
 
 interface TokenState extends RequestState {
@@ -37,10 +39,6 @@ interface TokenState extends RequestState {
 }
 
 type TokenContext = AppContext & { state: TokenState };
-
-export const BASIC_CHALLENGE = 'Basic realm="vault-registry-auth", charset="UTF-8"';
-
-const unauthorized = (message: string): AppError => new AppError(401, 'UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': BASIC_CHALLENGE } });
 
 export function tokenEndpoint(options: TokenEndpointOptions): Middleware<TokenState>[] {
   async function readTokenQuery(ctx: TokenContext, next: Next): Promise<void> {
@@ -63,7 +61,7 @@ export function tokenEndpoint(options: TokenEndpointOptions): Middleware<TokenSt
     // `account` is only a hint from the client; it may never differ from
     // the user who authenticates (that is how Dockit let users escalate).
     if (account !== undefined && account !== '' && account !== credentials.username) {
-      throw new AppError(400, 'ACCOUNT_MISMATCH', 'the account parameter does not match the authenticated user');
+      throw new AppError('ACCOUNT_MISMATCH', 'the account parameter does not match the authenticated user');
     }
     ctx.state.credentials = credentials;
     await next();
@@ -73,13 +71,29 @@ export function tokenEndpoint(options: TokenEndpointOptions): Middleware<TokenSt
     const { credentials, target } = required(ctx.state);
     // A name that cannot be a storage key cannot be a user: answer as for any
     // unknown user, after the same password work.
-    const user = checkPathSegment(credentials.username).ok ? await options.users.lookup(target.mount, credentials.username) : null;
+    const user = checkPathSegment(credentials.username).ok ? await findUser(target, credentials.username) : null;
     if (!passwordMatches(user?.password ?? null, credentials.password) || !user) {
       throw unauthorized('invalid username or password');
     }
     ctx.state.account = credentials.username;
     ctx.state.user = user;
     await next();
+  }
+
+  /**
+   * Without a services list, a service that is not a KV mount answers like a
+   * wrong password (after the same password work), so an unauthenticated
+   * client cannot tell mounts apart. With a list, a miss was already a 400:
+   * the list is public configuration.
+   */
+  async function findUser(target: ServiceTarget, account: string): Promise<UserRecord | null> {
+    try {
+      return await options.users.lookup(target.mount, account);
+    } catch (error) {
+      if (options.services !== null || !isAppError(error, 'UNKNOWN_SERVICE')) throw error;
+      options.onUnknownMount(target.mount);
+      return null;
+    }
   }
 
   async function grantScopes(ctx: TokenContext, next: Next): Promise<void> {

@@ -1,0 +1,91 @@
+/**
+ * A user cache in front of any user store, with bounded staleness:
+ *
+ * - an entry is served for `ttlMs` (a user not found, for `negativeTtlMs`,
+ *   so a flood of made-up names cannot flood Vault);
+ * - concurrent misses for the same user wait on one lookup (coalescing);
+ * - when the store is unavailable, a user found earlier keeps being served
+ *   for at most `staleMs` past its TTL (0: never); everyone else gets the
+ *   store's UNAVAILABLE;
+ * - at most `maxEntries` users, least recently used evicted first.
+ *
+ * So a user deleted or changed in the store is seen at most `ttlMs` later,
+ * or `ttlMs + staleMs` later while the store is unavailable.
+ */
+import { LRUCache } from 'lru-cache';
+import { isAppError } from '../errors.js';
+import type { ServerEvents } from '../events.js';
+import type { Clock } from '../util/clock.js';
+import type { UserRecord, UserStore } from './user-store.js';
+
+export interface UserCacheSettings {
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  readonly staleMs: number;
+  readonly maxEntries: number;
+}
+
+interface Entry {
+  readonly record: UserRecord | null;
+  readonly fetchedAt: number;
+}
+
+export class CachingUserStore implements UserStore {
+  readonly #inner: UserStore;
+  readonly #settings: UserCacheSettings;
+  readonly #clock: Clock;
+  readonly #events: ServerEvents | undefined;
+  readonly #entries: LRUCache<string, Entry>;
+  readonly #inFlight = new Map<string, Promise<UserRecord | null>>();
+
+  constructor(inner: UserStore, settings: UserCacheSettings, clock: Clock, events?: ServerEvents) {
+    this.#inner = inner;
+    this.#settings = settings;
+    this.#clock = clock;
+    this.#events = events;
+    this.#entries = new LRUCache({ max: settings.maxEntries });
+  }
+
+  /** How many users are cached now (for tests and, later, metrics). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async lookup(mount: string, account: string): Promise<UserRecord | null> {
+    const key = `${mount}\u0000${account}`;
+    const entry = this.#entries.get(key);
+    const age = entry ? this.#clock.now() - entry.fetchedAt : Number.POSITIVE_INFINITY;
+    if (entry && age < (entry.record ? this.#settings.ttlMs : this.#settings.negativeTtlMs)) return entry.record;
+
+    let pending = this.#inFlight.get(key);
+    if (!pending) {
+      pending = this.#fetch(key, mount, account).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, pending);
+    }
+    try {
+      return await pending;
+    } catch (error) {
+      const current = this.#entries.peek(key);
+      const stillUsable = current?.record && this.#clock.now() - current.fetchedAt < this.#settings.ttlMs + this.#settings.staleMs;
+      if (isAppError(error, 'UNAVAILABLE') && stillUsable) {
+        this.#events?.emit('cache.stale_served', { service: mount });
+        return current.record;
+      }
+      throw error;
+    }
+  }
+
+  async #fetch(key: string, mount: string, account: string): Promise<UserRecord | null> {
+    const record = await this.#inner.lookup(mount, account);
+    this.#entries.set(key, { record, fetchedAt: this.#clock.now() });
+    return record;
+  }
+
+  describe(): string {
+    return `${this.#inner.describe()}, cached ${this.#settings.ttlMs / 1000} s`;
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
