@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'winston';
 import type { Config, VaultStorageConfig } from './config/config.js';
 import { createApp } from './http/app.js';
+import { answerClientError } from './http/client-error.js';
 import { createLogger } from './logger.js';
 import { generateSigningKeyFiles } from './tokens/generate.js';
 import { createSigner } from './tokens/signer.js';
@@ -71,6 +72,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const server = config.http.tls
     ? https.createServer({ ...limits, ...(await readTls(config.http.tls)) }, app.callback())
     : http.createServer(limits, app.callback());
+  server.on('clientError', answerClientError);
   // The idle timeout also covers the wait for Vault, so a slow Vault ends in
   // our 503 rather than in a connection cut first.
   const storageTimeoutMs = config.storage.kind === 'vault' ? config.storage.timeoutMs : 0;

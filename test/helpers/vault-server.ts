@@ -2,13 +2,22 @@
  * A real Vault server (OpenBao or HashiCorp Vault) in dev mode on a free
  * loopback port, with helpers that speak its HTTP API and run its CLI.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from './net.js';
 import { run, startDaemon, type Daemon, type RunResult } from './process.js';
 
 export const ROOT_TOKEN = 'vra-test-root-token';
+
+export interface VaultServerOptions {
+  /**
+   * HCL passed with `-config` next to `-dev`: dev mode merges it into its own
+   * configuration, so extra `listener` blocks (TLS, mTLS) come up beside the
+   * plain dev listener, which stays the one `address` and the helpers use.
+   */
+  readonly extraConfig?: string;
+}
 
 export class VaultServer {
   readonly address: string;
@@ -23,11 +32,17 @@ export class VaultServer {
     this.#dir = dir;
   }
 
-  static async start(binary: string): Promise<VaultServer> {
+  static async start(binary: string, options: VaultServerOptions = {}): Promise<VaultServer> {
     const port = await freePort();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vra-vault-'));
     const address = `http://127.0.0.1:${port}`;
-    const daemon = startDaemon(binary, ['server', '-dev', `-dev-root-token-id=${ROOT_TOKEN}`, `-dev-listen-address=127.0.0.1:${port}`], {
+    const args = ['server', '-dev', `-dev-root-token-id=${ROOT_TOKEN}`, `-dev-listen-address=127.0.0.1:${port}`];
+    if (options.extraConfig !== undefined) {
+      const configFile = path.join(dir, 'extra.hcl');
+      await writeFile(configFile, options.extraConfig);
+      args.push(`-config=${configFile}`);
+    }
+    const daemon = startDaemon(binary, args, {
       HOME: dir,
       VAULT_ADDR: address,
       BAO_ADDR: address,
@@ -37,6 +52,7 @@ export class VaultServer {
       await waitFor('vault', async () => (await fetch(`${address}/v1/sys/health`)).status === 200);
     } catch (error) {
       await daemon.stop();
+      await rm(dir, { recursive: true, force: true });
       throw new Error(`${(error as Error).message}\n${daemon.output()}`);
     }
     return vault;

@@ -42,7 +42,7 @@ export function errorHandler(logger: Logger) {
       const allow = ctx.response.get('Allow');
       ctx.status = answer.status;
       ctx.set(answer.headers);
-      if (answer.status === 405 && !allow) ctx.set('Allow', 'GET, HEAD');
+      if (answer.status === 405 && !allow) ctx.set('Allow', 'HEAD, GET');
       ctx.body = answer.body;
     }
   };

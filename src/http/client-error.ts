@@ -1,0 +1,25 @@
+/**
+ * What Node's HTTP parser answers on its own (a method it does not know, a
+ * malformed request line, headers too large, a client too slow to send its
+ * request) gets the same JSON error body as everything else, instead of
+ * Node's empty plain-text answer.
+ */
+import type { Socket } from 'node:net';
+
+const ANSWERS: Readonly<Record<string, [number, string, string, string]>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'INVALID_REQUEST', 'the request was not received in time'],
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'INVALID_REQUEST', 'the request headers are too large'],
+};
+const BAD_REQUEST: [number, string, string, string] = [400, 'Bad Request', 'INVALID_REQUEST', 'the request is not valid HTTP'];
+
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] = ANSWERS[error.code ?? ''] ?? BAD_REQUEST;
+  const body = JSON.stringify({ errors: [{ code, message }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { unavailable, unknownService } from '../../src/errors.js';
+import { CachingUserStore, type UserCacheSettings } from '../../src/users/caching-user-store.js';
+import type { UserRecord, UserStore } from '../../src/users/user-store.js';
+import { ManualClock } from '../helpers/clock.js';
+
+/** An in-memory store that counts its lookups and can be made unavailable. */
+class MemoryStore implements UserStore {
+  readonly users = new Map<string, UserRecord>();
+  calls = 0;
+  down = false;
+  gate: Promise<void> | null = null;
+  async lookup(mount: string, account: string): Promise<UserRecord | null> {
+    this.calls += 1;
+    if (this.gate) await this.gate;
+    if (this.down) throw unavailable('store down');
+    if (mount === 'sys') throw unknownService(mount);
+    return this.users.get(`${mount}/${account}`) ?? null;
+  }
+  describe(): string {
+    return 'memory';
+  }
+  async close(): Promise<void> {}
+}
+
+const SETTINGS: UserCacheSettings = { ttlMs: 30_000, negativeTtlMs: 5000, staleMs: 300_000, maxEntries: 100 };
+const ALICE = { password: 'a', access: 'repository:a:pull' };
+
+function setUp(settings: Partial<UserCacheSettings> = {}) {
+  const clock = new ManualClock();
+  const inner = new MemoryStore();
+  inner.users.set('registry/alice', ALICE);
+  return { clock, inner, cache: new CachingUserStore(inner, { ...SETTINGS, ...settings }, clock) };
+}
+
+test('a user is read once per TTL; a deleted user is gone after at most the TTL', async () => {
+  const { clock, inner, cache } = setUp();
+  assert.deepEqual(await cache.lookup('registry', 'alice'), ALICE);
+  clock.advance(29_999);
+  inner.users.delete('registry/alice');
+  assert.deepEqual(await cache.lookup('registry', 'alice'), ALICE);
+  assert.equal(inner.calls, 1);
+  clock.advance(1);
+  assert.equal(await cache.lookup('registry', 'alice'), null);
+  assert.equal(inner.calls, 2);
+});
+
+test('unknown users are remembered for the shorter negative TTL', async () => {
+  const { clock, inner, cache } = setUp();
+  for (let i = 0; i < 10; i++) assert.equal(await cache.lookup('registry', 'nobody'), null);
+  assert.equal(inner.calls, 1);
+  clock.advance(5000);
+  inner.users.set('registry/nobody', ALICE);
+  assert.deepEqual(await cache.lookup('registry', 'nobody'), ALICE);
+  assert.equal(inner.calls, 2);
+});
+
+test('concurrent misses for one user make one lookup', async () => {
+  const { inner, cache } = setUp();
+  let open = () => {};
+  inner.gate = new Promise((resolve) => {
+    open = resolve;
+  });
+  const answers = Promise.all(Array.from({ length: 50 }, () => cache.lookup('registry', 'alice')));
+  open();
+  assert.deepEqual(
+    await answers,
+    Array.from({ length: 50 }, () => ALICE),
+  );
+  assert.equal(inner.calls, 1);
+});
+
+test('store unavailable: a known user is served for at most the stale window past the TTL, then UNAVAILABLE', async () => {
+  const { clock, inner, cache } = setUp();
+  await cache.lookup('registry', 'alice');
+  inner.down = true;
+  clock.advance(30_000 + 299_999);
+  assert.deepEqual(await cache.lookup('registry', 'alice'), ALICE);
+  clock.advance(1);
+  await assert.rejects(cache.lookup('registry', 'alice'), { code: 'UNAVAILABLE' });
+  // Everyone else, and users known not to exist, get UNAVAILABLE at once.
+  await assert.rejects(cache.lookup('registry', 'bob'), { code: 'UNAVAILABLE' });
+  // Vault back: fresh answers again.
+  inner.down = false;
+  assert.deepEqual(await cache.lookup('registry', 'alice'), ALICE);
+});
+
+test('a stale window of 0 serves nothing past the TTL', async () => {
+  const { clock, inner, cache } = setUp({ staleMs: 0 });
+  await cache.lookup('registry', 'alice');
+  inner.down = true;
+  clock.advance(30_000);
+  await assert.rejects(cache.lookup('registry', 'alice'), { code: 'UNAVAILABLE' });
+});
+
+test('other errors pass through and are not cached', async () => {
+  const { inner, cache } = setUp();
+  await assert.rejects(cache.lookup('sys', 'alice'), { code: 'UNKNOWN_SERVICE' });
+  await assert.rejects(cache.lookup('sys', 'alice'), { code: 'UNKNOWN_SERVICE' });
+  assert.equal(inner.calls, 2);
+});
+
+test('bounded: never more than max_entries users, least recently used evicted first', async () => {
+  const { inner, cache } = setUp({ maxEntries: 1000 });
+  await cache.lookup('registry', 'alice');
+  for (let i = 0; i < 5000; i++) {
+    await cache.lookup('registry', `user${i}`);
+    if (i % 100 === 0) await cache.lookup('registry', 'alice');
+  }
+  assert.equal(cache.size, 1000);
+  const before = inner.calls;
+  await cache.lookup('registry', 'alice');
+  assert.equal(inner.calls, before, 'a user used recently is still cached');
+  await cache.lookup('registry', 'user0');
+  assert.equal(inner.calls, before + 1, 'an old one was evicted');
+});
