@@ -12,7 +12,7 @@ import { isAppError, unavailable } from '../errors.js';
 import type { ServerEvents } from '../events.js';
 import type { Clock } from '../util/clock.js';
 import type { AuthMethod, LoginResult } from './auth/auth-method.js';
-import type { VaultTransport } from './transport.js';
+import { VaultUnreachable, type VaultTransport } from './transport.js';
 
 // Renew when this share of the token's life has passed, as Vault Agent does.
 const RENEW_AT = 2 / 3;
@@ -93,8 +93,10 @@ export class VaultSession {
       result = await this.#method.login(this.#transport);
     } catch (error) {
       const reason = isAppError(error) ? error.message : String(error);
-      if (!this.#failing) this.#events.emit('vault.login_failed', { method: this.#method.name, reason });
-      this.#failing = true;
+      // Vault out of reach is an outage, reported as such by the client;
+      // this reports logins that Vault refused, or secrets that cannot be read.
+      if (!this.#failing && !(error instanceof VaultUnreachable)) this.#events.emit('vault.login_failed', { method: this.#method.name, reason });
+      this.#failing = !(error instanceof VaultUnreachable);
       throw isAppError(error) ? error : unavailable(reason, { cause: error });
     }
     this.#failing = false;

@@ -9,7 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import nodeVault from 'node-vault';
-import { unavailable } from '../errors.js';
+import { AppError, type AppErrorOptions } from '../errors.js';
 
 export interface VaultTls {
   /** PEM CA certificates to trust instead of the system's (VAULT_CACERT / VAULT_CAPATH). */
@@ -83,7 +83,7 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
       } catch (error) {
         const response = (error as { response?: { statusCode?: unknown; body?: unknown } }).response;
         if (typeof response?.statusCode === 'number') return { status: response.statusCode, body: response.body };
-        throw unavailable(describeNetworkFailure(error), { cause: error });
+        throw new VaultUnreachable(describeNetworkFailure(error), { cause: error });
       }
     },
     close() {
@@ -91,6 +91,13 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
       httpsAgent.destroy();
     },
   };
+}
+
+/** No answer came from Vault at all (network, TLS, deadline): an outage, not a refusal. */
+export class VaultUnreachable extends AppError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super('UNAVAILABLE', message, options);
+  }
 }
 
 class DeadlineError extends Error {
@@ -124,7 +131,11 @@ export function describeNetworkFailure(error: unknown): string {
     return `Vault's TLS certificate is not trusted (${code}): set VAULT_CACERT or storage.vault.tls.ca_cert to the CA that signed it`;
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return `Vault's TLS certificate does not name the host in storage.vault.addr (${code}): use that name, or set VAULT_TLS_SERVER_NAME`;
+    // Node's message names the host and the names the certificate holds.
+    const detail = String((error as Error).message ?? '')
+      .replace(/\s+/gu, ' ')
+      .slice(0, 300);
+    return `Vault's TLS certificate does not name the host in storage.vault.addr (${code}: ${detail}): use a name it holds, or set VAULT_TLS_SERVER_NAME`;
   }
   if (code === 'CERT_HAS_EXPIRED') return `Vault's TLS certificate has expired (${code})`;
   if (code === 'EPROTO' || code.startsWith('ERR_SSL') || /alert|handshake/iu.test((error as Error)?.message ?? '')) {
