@@ -51,8 +51,10 @@ export function createApp({ config, users, signer, logger, clock = systemClock }
     onInvalidAccess: (entries, { service, account }) => {
       for (const entry of entries) reportInvalidAccess({ service, account, entry });
     },
-    onUnknownMount: (mount) =>
-      limited('unknown-mount', () => logger.warn('a request named a service that is no user store; answered as bad credentials', { service: mount })),
+    onUnknownMount: (mount, configured) =>
+      configured
+        ? limited('configured-mount', () => logger.error('a configured service has no usable user store: answering 503 (see the start-up check)', { mount }))
+        : limited('unknown-mount', () => logger.warn('a request named a service that is no user store; answered as bad credentials', { service: mount })),
   });
   for (const path of config.http.realmPaths) router.get(path, ...token);
 

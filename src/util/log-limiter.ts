@@ -6,10 +6,8 @@
  */
 import type { Clock } from './clock.js';
 
-export interface LimitedLog {
-  /** Calls `write` unless this kind has used up its lines in the current window. */
-  (kind: string, write: () => void): void;
-}
+/** Calls `write` unless this kind has used up its lines in the current window. */
+export type LimitedLog = (kind: string, write: () => void) => void;
 
 export function limitedLog(clock: Clock, onSuppressed: (kind: string, count: number) => void, perWindow = 10, windowMs = 60_000): LimitedLog {
   const windows = new Map<string, { start: number; written: number; suppressed: number }>();

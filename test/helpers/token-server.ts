@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { parseConfig } from '../../src/config/load.js';
+import { type ConfigEnv, parseConfig } from '../../src/config/load.js';
+import type { ServerEvents } from '../../src/events.js';
+import type { Clock } from '../../src/util/clock.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { makeKey, type KeyKind } from './keys.js';
 
@@ -21,7 +23,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(document: Record<string, unknown>, options: { keyKind?: KeyKind } = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  readonly keyKind?: KeyKind;
+  /** The environment the config is read with (VAULT_* variables). */
+  readonly env?: ConfigEnv;
+  readonly clock?: Clock;
+  readonly events?: ServerEvents;
+}
+
+export async function startTestServer(document: Record<string, unknown>, options: TestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vra-server-'));
   const key = await makeKey(options.keyKind ?? 'p256');
   await writeFile(path.join(dir, 'token.key'), key.keyPem, { mode: 0o600 });
@@ -41,10 +51,15 @@ export async function startTestServer(document: Record<string, unknown>, options
   });
 
   const token = { issuer: 'vra-test', expiration: 300, certificate: 'token.pem', key: 'token.key', ...(document.token as object | undefined) };
-  const config = parseConfig({ ...document, http: { addr: '127.0.0.1:0', ...(document.http as object | undefined) }, token }, dir);
+  const config = parseConfig({ ...document, http: { addr: '127.0.0.1:0', ...(document.http as object | undefined) }, token }, dir, options.env ?? {});
   let running: RunningServer;
   try {
-    running = await startServer(config, { logger, announce: () => {} });
+    running = await startServer(config, {
+      logger,
+      announce: () => {},
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.events ? { events: options.events } : {}),
+    });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

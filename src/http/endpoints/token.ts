@@ -14,7 +14,7 @@ import { checkPathSegment } from '../../domain/names.js';
 import { passwordMatches } from '../../domain/password.js';
 import { parseRequestedScopes, type ResourceScope } from '../../domain/scope.js';
 import { resolveService, type ServiceTarget } from '../../domain/service.js';
-import { AppError, invalidRequest, invalidScope, isAppError, unauthorized } from '../../errors.js';
+import { AppError, invalidRequest, invalidScope, isAppError, unauthorized, unavailable } from '../../errors.js';
 import type { TokenSigner } from '../../tokens/signer.js';
 import type { UserRecord, UserStore } from '../../users/user-store.js';
 import type { AppContext, RequestState } from '../context.js';
@@ -27,8 +27,8 @@ export interface TokenEndpointOptions {
   readonly signer: TokenSigner;
   /** Called with entries of an access string that do not parse. */
   readonly onInvalidAccess: (entries: readonly string[], where: { service: string; account: string }) => void;
-  /** Called when a request names a service that is no user store (only without a services list). */
-  readonly onUnknownMount: (mount: string) => void;
+  /** Called when a request's service has no user store; `configured` when it is in the services list. */
+  readonly onUnknownMount: (mount: string, configured: boolean) => void;
 }
 
 interface TokenState extends RequestState {
@@ -83,15 +83,17 @@ export function tokenEndpoint(options: TokenEndpointOptions): Middleware<TokenSt
   /**
    * Without a services list, a service that is not a KV mount answers like a
    * wrong password (after the same password work), so an unauthenticated
-   * client cannot tell mounts apart. With a list, a miss was already a 400:
-   * the list is public configuration.
+   * client cannot tell mounts apart. With a list, a miss was already a 400
+   * (the list is public configuration); a listed service whose mount is no
+   * user store is the server's misconfiguration: 503, never a 401.
    */
   async function findUser(target: ServiceTarget, account: string): Promise<UserRecord | null> {
     try {
       return await options.users.lookup(target.mount, account);
     } catch (error) {
-      if (options.services !== null || !isAppError(error, 'UNKNOWN_SERVICE')) throw error;
-      options.onUnknownMount(target.mount);
+      if (!isAppError(error, 'UNKNOWN_SERVICE')) throw error;
+      options.onUnknownMount(target.mount, options.services !== null);
+      if (options.services !== null) throw unavailable(`the configured service ${target.service} has no user store at ${target.mount}`);
       return null;
     }
   }
