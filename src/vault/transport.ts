@@ -38,6 +38,8 @@ export interface VaultTransport {
   close(): void;
 }
 
+const RETRIED_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
 export function createVaultTransport(options: VaultTransportOptions): VaultTransport {
   const tls = options.tls ?? {};
   const pool = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, timeout: options.timeoutMs };
@@ -68,14 +70,14 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
     async request(method, path, { token, body } = {}) {
       const headers: Record<string, string> = {};
       if (token) headers['X-Vault-Token'] = token;
-      const call = vault.request({
-        path: `/${path}`,
-        method,
-        headers,
-        httpAgent,
-        httpsAgent,
-        timeout: options.timeoutMs,
-        ...(body === undefined ? {} : { json: body }),
+      const send = () =>
+        vault.request({ path: `/${path}`, method, headers, httpAgent, httpsAgent, timeout: options.timeoutMs, ...(body === undefined ? {} : { json: body }) });
+      // A pooled keep-alive connection that Vault (or a proxy) closed while
+      // idle fails the next request at once: a read is sent again, once, on a
+      // new connection, within the same deadline.
+      const call = send().catch((error: unknown) => {
+        if (method === 'GET' && RETRIED_CODES.has(String((error as { code?: unknown }).code))) return send();
+        throw error;
       });
       try {
         const answer: unknown = await withDeadline(call, options.timeoutMs);

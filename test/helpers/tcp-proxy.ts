@@ -5,11 +5,13 @@
  */
 import net from 'node:net';
 
-export type ProxyMode = 'forward' | 'stall' | 'cut';
+export type ProxyMode = 'forward' | 'slow' | 'stall' | 'cut';
 
 export class TcpProxy {
   readonly port: number;
   mode: ProxyMode = 'forward';
+  /** In 'slow' mode, how long a new connection waits before it is forwarded. */
+  delayMs = 0;
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
 
@@ -25,24 +27,38 @@ export class TcpProxy {
       proxy.#track(client);
       if (proxy.mode === 'cut') return client.destroy();
       if (proxy.mode === 'stall') return; // accept, read, never answer
-      const upstream = net.connect(targetPort, '127.0.0.1');
-      proxy.#track(upstream);
-      client.pipe(upstream).pipe(client);
-      const close = (): void => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
+      if (proxy.mode === 'slow') {
+        // A slow Vault: hold the connection (and what the client sends) for a while.
+        const slow = proxy;
+        client.pause();
+        setTimeout(() => slow.#forward(client, targetPort), slow.delayMs);
+        return;
+      }
+      proxy.#forward(client, targetPort);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new TcpProxy(server, (server.address() as net.AddressInfo).port);
     return proxy;
   }
 
-  /** Switches mode; 'cut' and 'stall' also drop every open connection. */
-  set(mode: ProxyMode): void {
+  #forward(client: net.Socket, targetPort: number): void {
+    if (client.destroyed) return;
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    this.#track(upstream);
+    client.pipe(upstream).pipe(client);
+    const close = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+    client.resume();
+  }
+
+  /** Switches mode; every mode but 'forward' also drops every open connection. */
+  set(mode: ProxyMode, delayMs = 0): void {
     this.mode = mode;
+    this.delayMs = delayMs;
     if (mode !== 'forward') for (const socket of this.#sockets) socket.destroy();
   }
 

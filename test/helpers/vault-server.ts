@@ -17,6 +17,8 @@ export interface VaultServerOptions {
    * plain dev listener, which stays the one `address` and the helpers use.
    */
   readonly extraConfig?: string;
+  /** Listen on this port (to start Vault again where a stopped one was); a free one by default. */
+  readonly port?: number;
 }
 
 export class VaultServer {
@@ -33,7 +35,7 @@ export class VaultServer {
   }
 
   static async start(binary: string, options: VaultServerOptions = {}): Promise<VaultServer> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vra-vault-'));
     const address = `http://127.0.0.1:${port}`;
     const args = ['server', '-dev', `-dev-root-token-id=${ROOT_TOKEN}`, `-dev-listen-address=127.0.0.1:${port}`];
@@ -97,6 +99,13 @@ export class VaultServer {
   async deleteUser(mount: string, version: 1 | 2, user: string): Promise<void> {
     if (version === 1) await this.cliOk('delete', `${mount}/${user}`);
     else await this.cliOk('kv', 'delete', `${mount}/${user}`);
+  }
+
+  /** The dev server's unseal key, from its start-up banner. */
+  unsealKey(): string {
+    const match = /Unseal Key: (\S+)/u.exec(this.#daemon.output());
+    if (!match) throw new Error('no unseal key in the dev server output');
+    return match[1] as string;
   }
 
   output(): string {

@@ -208,7 +208,7 @@ describe('against a real Vault', { skip: peers.skip }, () => {
       const lost = lines.filter((line) => line.message.startsWith('Vault lost'));
       assert.deepEqual(
         lost.map((line) => line.reason),
-        ['Vault cannot be reached: the connection was cut', 'Vault cannot be reached: the connection was cut'],
+        ['Vault cannot be reached: the connection was cut', 'Vault did not answer in time'],
       );
       assert.equal(lines.filter((line) => line.message === 'Vault back').length, 2);
     } finally {
