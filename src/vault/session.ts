@@ -14,10 +14,12 @@ import type { Clock } from '../util/clock.js';
 import type { AuthMethod, LoginResult } from './auth/auth-method.js';
 import { VaultUnreachable, type VaultTransport } from './transport.js';
 
-// Renew when this share of the token's life has passed, as Vault Agent does.
+// Renew when this share of the token's life has passed, as Vault Agent does,
+// and at the latest this long before it expires.
 const RENEW_AT = 2 / 3;
-// A renewal that extends the token by less than this has hit its max TTL.
-const MIN_USEFUL_TTL_MS = 5_000;
+const RENEW_MARGIN_MS = 1_000;
+// A renewal that moves the expiry by less than this has hit the max TTL.
+const MIN_EXTENSION_MS = 1_000;
 const RETRY_MS = 5_000;
 const FILE_POLL_MS = 500;
 
@@ -53,7 +55,7 @@ export class VaultSession {
 
   /** A token believed valid: the current one, or a fresh login's. */
   async token(): Promise<string> {
-    if (this.#token !== null && (this.#expiresAt === null || this.#clock.now() < this.#expiresAt - 1_000)) return this.#token;
+    if (this.#token !== null && (this.#expiresAt === null || this.#clock.now() < this.#expiresAt)) return this.#token;
     return this.#loginOnce();
   }
 
@@ -100,34 +102,38 @@ export class VaultSession {
       throw isAppError(error) ? error : unavailable(reason, { cause: error });
     }
     this.#failing = false;
-    this.#logins += 1;
+    const changed = result.token !== this.#token;
     this.#token = result.token;
     this.#expiresAt = result.ttlSeconds > 0 ? this.#clock.now() + result.ttlSeconds * 1000 : null;
-    this.#events.emit('vault.login', { method: this.#method.name, ttlSeconds: result.ttlSeconds, renewable: result.renewable, again: this.#logins > 1 });
-    this.#plan(result.ttlSeconds * 1000, result.renewable);
+    // Reading the same token again (its file did not change) is no news.
+    if (changed) {
+      this.#logins += 1;
+      this.#events.emit('vault.login', { method: this.#method.name, ttlSeconds: result.ttlSeconds, renewable: result.renewable, again: this.#logins > 1 });
+    }
+    this.#plan(result.ttlSeconds * 1000, result.renewable, false);
     return result.token;
   }
 
-  /** What to do before the current token expires. */
-  #plan(ttlMs: number, renewable: boolean): void {
+  /** What to do before the current token expires; `maxed` when renewing no longer extends it. */
+  #plan(ttlMs: number, renewable: boolean, maxed: boolean): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     if (ttlMs <= 0 || this.#closed) return;
-    if (renewable && ttlMs >= MIN_USEFUL_TTL_MS) {
-      this.#schedule(ttlMs * RENEW_AT, () => this.#renew());
+    if (renewable && !maxed) {
+      this.#schedule(Math.min(ttlMs * RENEW_AT, ttlMs - RENEW_MARGIN_MS), () => this.#renew());
       return;
     }
     // Not renewable (any more): a login method logs in again; a given token
     // can only be replaced by its owner, so say once when it will expire,
     // and read it (its file) again when it does.
     if (this.#method.name !== 'token') {
-      this.#schedule(ttlMs * RENEW_AT, () => this.#loginOnce().then(() => {}));
+      this.#schedule(Math.min(ttlMs * RENEW_AT, ttlMs - RENEW_MARGIN_MS), () => this.#loginOnce().then(() => {}));
       return;
     }
     const expiresAt = new Date(this.#expiresAt ?? this.#clock.now() + ttlMs).toISOString();
     if (this.#warnedExpiry !== this.#token) {
       this.#warnedExpiry = this.#token;
-      const reason = renewable ? 'it has reached its maximum TTL' : 'it is not renewable';
+      const reason = maxed ? 'it has reached its maximum TTL' : 'it is not renewable';
       this.#events.emit('vault.token_expiring', { method: 'token', expiresAt, reason });
     }
     this.#schedule(ttlMs, () => this.#loginOnce().then(() => {}));
@@ -146,8 +152,10 @@ export class VaultSession {
     const auth = (response.body as { auth?: { lease_duration?: unknown; renewable?: unknown } } | null)?.auth;
     if (response.status !== 200 || !auth) throw unavailable(`renewing the Vault token failed (${response.status})`);
     const ttlMs = (Number(auth.lease_duration) || 0) * 1000;
+    const before = this.#expiresAt;
     this.#expiresAt = ttlMs > 0 ? this.#clock.now() + ttlMs : null;
-    this.#plan(ttlMs, auth.renewable === true);
+    const maxed = before !== null && this.#expiresAt !== null && this.#expiresAt - before < MIN_EXTENSION_MS;
+    this.#plan(ttlMs, auth.renewable === true, maxed);
   }
 
   #schedule(delayMs: number, action: () => Promise<void>): void {
