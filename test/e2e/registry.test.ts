@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ManualClock } from '../helpers/clock.js';
 import { requirePeers } from '../helpers/peers.js';
 import { run, type RunResult } from '../helpers/process.js';
 import { RegistryServer } from '../helpers/registry-server.js';
@@ -28,6 +29,8 @@ describe('a real registry with real clients', { skip: peers.skip }, () => {
   let server: TestServer;
   let registry: RegistryServer;
   let work: string;
+  // The user cache's clock: the test moves it past the TTL instead of waiting.
+  const clock = new ManualClock();
 
   before(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'vra-e2e-'));
@@ -35,11 +38,14 @@ describe('a real registry with real clients', { skip: peers.skip }, () => {
     await vault.enableKv('registry', 1);
     for (const [user, { password, access }] of Object.entries(USERS)) await vault.putUser('registry', 1, user, password, access);
 
-    server = await startTestServer({
-      storage: { vault: { addr: vault.address, auth_token: 'vra-test-root-token' } },
-      services: [{ name: 'registry' }],
-      token: { issuer: 'vra-e2e' },
-    });
+    server = await startTestServer(
+      {
+        storage: { vault: { addr: vault.address, auth_token: 'vra-test-root-token' } },
+        services: [{ name: 'registry' }],
+        token: { issuer: 'vra-e2e' },
+      },
+      { clock },
+    );
     const port = new URL(server.url).port;
     registry = await RegistryServer.start(peers.paths.registry, {
       realm: `http://localhost:${port}/auth`,
@@ -147,10 +153,13 @@ describe('a real registry with real clients', { skip: peers.skip }, () => {
     assert.ok(refused(viaSkopeo), viaSkopeo.stderr);
   });
 
-  test('a user whose Vault entry is deleted is refused on the next request', async () => {
+  test('a user whose Vault entry is deleted is refused once the user cache TTL (30 s) has passed', async () => {
     await vault.putUser('registry', 1, 'leaver', 'leaver-Secret', 'repository:team/app:pull');
     assert.equal((await crane(['leaver', 'leaver-Secret'], 'manifest', ref('v1'))).code, 0);
     await vault.deleteUser('registry', 1, 'leaver');
+    const cached = await crane(['leaver', 'leaver-Secret'], 'manifest', ref('v1'));
+    assert.equal(cached.code, 0, `still cached: ${cached.stderr}`);
+    clock.advance(30_000);
     const after = await crane(['leaver', 'leaver-Secret'], 'manifest', ref('v1'));
     assert.ok(refused(after), after.stderr);
   });

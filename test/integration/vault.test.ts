@@ -149,6 +149,18 @@ describe('against a real Vault', { skip: peers.skip }, () => {
     );
   });
 
+  test('warnings a client can cause are rate-limited: 40 made-up services write at most 10 lines a minute', async () => {
+    for (let i = 0; i < 40; i++) {
+      const { status } = await getToken(server, `service=made-up-${i}`, ['foo', 'bar-v1-Secret']);
+      assert.equal(status, 401);
+    }
+    const warnings = server
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('a request named a service that is no user store'));
+    assert.equal(warnings.length, 10);
+  });
+
   test('the log never holds a password, a token or the Vault token', () => {
     const logs = server.logs();
     for (const secret of [serverToken, ROOT_TOKEN, 'bar-v1-Secret', 'bar-v2-Secret', 'leaver-Secret']) {
