@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of a real peer, to show what no real peer can on
- * demand: connections that hang (`stall`) or are cut (`cut`). The only fake
- * the tests use, and it fakes nothing of Vault's behaviour.
+ * demand: connections that are slow (`slow`), hang (`stall`) or are cut
+ * (`cut`), and what a client really sent (headers a library adds included).
+ * The only fake the tests use, and it fakes nothing of Vault's behaviour.
  */
 import net from 'node:net';
 
@@ -12,6 +13,7 @@ export class TcpProxy {
   mode: ProxyMode = 'forward';
   /** In 'slow' mode, how long a new connection waits before it is forwarded. */
   delayMs = 0;
+  #sent: Buffer[] = [];
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
 
@@ -45,6 +47,9 @@ export class TcpProxy {
     if (client.destroyed) return;
     const upstream = net.connect(targetPort, '127.0.0.1');
     this.#track(upstream);
+    // Recorded in arrival order over all connections; with one request in
+    // flight at a time (as in the tests) that is the order they were sent.
+    client.on('data', (chunk: Buffer) => this.#sent.push(chunk));
     client.pipe(upstream).pipe(client);
     const close = (): void => {
       client.destroy();
@@ -60,6 +65,16 @@ export class TcpProxy {
     this.mode = mode;
     this.delayMs = delayMs;
     if (mode !== 'forward') for (const socket of this.#sockets) socket.destroy();
+  }
+
+  /** Everything forwarded from the clients so far, as text: the HTTP requests as they went on the wire. */
+  sent(): string {
+    return Buffer.concat(this.#sent).toString('latin1');
+  }
+
+  /** Forgets what was recorded (open connections stay open). */
+  clear(): void {
+    this.#sent = [];
   }
 
   async close(): Promise<void> {

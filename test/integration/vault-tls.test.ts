@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { jwtVerify } from 'jose';
 import { freePort } from '../helpers/net.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { requirePeers } from '../helpers/peers.js';
-import { RecordingProxy } from '../helpers/recording-proxy.js';
 import { makeCa } from '../helpers/test-ca.js';
 import { getToken, startTestServer, type TestServer } from '../helpers/token-server.js';
 import { ROOT_TOKEN, VaultServer } from '../helpers/vault-server.js';
@@ -157,7 +157,7 @@ describe('Vault over TLS, with mTLS and a namespace', { skip: peers.skip }, () =
   });
 
   test('namespace: X-Vault-Namespace on every request when configured, never otherwise', async () => {
-    const proxy = await RecordingProxy.start(Number(new URL(vault.address).port));
+    const proxy = await TcpProxy.start(Number(new URL(vault.address).port));
     try {
       await withServer({ addr: `http://127.0.0.1:${proxy.port}`, namespace: 'team-a' }, async (server) => {
         // Not asserted: the answer. HashiCorp Vault 1.13 OSS ignores the
