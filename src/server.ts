@@ -19,12 +19,9 @@ import { loadSigningKey } from './tokens/signing-key.js';
 import { createUserFileIfMissing } from './users/bootstrap.js';
 import { FileUserStore } from './users/file-user-store.js';
 import type { UserStore } from './users/user-store.js';
-import { authMethodFor } from './vault/auth/index.js';
-import { createVaultClient } from './vault/client.js';
+import type { VaultClient } from './vault/client.js';
 import { KvMountResolver } from './vault/mounts.js';
-import { VaultSession } from './vault/session.js';
-import { readVaultTls } from './vault/tls-files.js';
-import { createVaultTransport, type VaultTls } from './vault/transport.js';
+import { openVaultClient } from './vault/open.js';
 import { VaultUserStore } from './vault/vault-user-store.js';
 import { ServerEvents } from './events.js';
 import { logEvents } from './observers/log-events.js';
@@ -139,15 +136,12 @@ async function openVaultStore(config: Config, storage: VaultStorageConfig, { log
   if (config.services === null) {
     logger.warn('no services list configured: any KV mount the Vault token can read is reachable as a service');
   }
-  let tls: VaultTls;
+  let vault: VaultClient;
   try {
-    tls = await readVaultTls(storage.tls);
+    vault = await openVaultClient(storage, clock, events);
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
-  const transport = createVaultTransport({ address: storage.address, timeoutMs: storage.timeoutMs, namespace: storage.namespace, tls });
-  const session = new VaultSession(transport, authMethodFor(storage.auth), clock, events);
-  const vault = createVaultClient({ transport, session, breaker: storage.breaker, clock, events });
   await vault.start();
   const mounts = new KvMountResolver(vault, { kvVersion: storage.kvVersion, ttlMs: storage.mountTtlMs, clock });
   const store = new VaultUserStore({ vault, mounts, events, timeoutMs: storage.timeoutMs, address: storage.address });
