@@ -9,7 +9,7 @@
  * collection.
  */
 import { CachingUserStore } from '../src/users/caching-user-store.js';
-import type { UserRecord, UserStore } from '../src/users/user-store.js';
+import type { GroupRecord, UserRecord, UserStore } from '../src/users/user-store.js';
 import { systemClock } from '../src/util/clock.js';
 
 const count = Number(process.argv[2] ?? 100_000);
@@ -19,7 +19,11 @@ class GeneratedStore implements UserStore {
     return {
       password: `$2b$10$${account.padEnd(53, 'x')}`,
       access: `repository:${account}/*:*;repository:team/app:pull;registry:catalog:*`,
+      groups: ['devs'],
     };
+  }
+  async lookupGroup(): Promise<GroupRecord | null> {
+    return null;
   }
   describe(): string {
     return 'generated';

@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'winston';
 import type { Config, VaultStorageConfig } from './config/config.js';
 import { createApp } from './http/app.js';
+import { PasswordVerifier } from './passwords/verifier.js';
+import { onceEach } from './util/report-once.js';
 import { answerClientError } from './http/client-error.js';
 import { createLogger } from './logger.js';
 import { generateSigningKeyFiles } from './tokens/generate.js';
@@ -54,7 +56,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const signingKey = await prepareSigningKey(config, logger);
   const users = await openUserStore(config, { logger, announce, clock, events });
   const signer = createSigner(signingKey, { x5c: config.token.x5c });
-  const app = createApp({ config, users, signer, logger, clock });
+  const reportPlaintext = onceEach<string>((key) => {
+    const [service, account] = key.split('\u0000');
+    logger.warn(
+      `the password of ${account} in ${service} is stored in plaintext: store a hash instead (vault-registry-auth user passwd ${service} ${account}, or htpasswd -nB ${account})`,
+      { service, account },
+    );
+  });
+  const verifier = await PasswordVerifier.create({
+    dummyAlgorithm: config.passwords.hash,
+    rememberMs: config.cache.ttlMs,
+    maxRemembered: config.cache.maxEntries,
+    clock,
+    onPlaintext: (service, account) => reportPlaintext(`${service}\u0000${account}`),
+  });
+  const app = createApp({ config, users, verifier, signer, logger, clock });
 
   // Bounded everywhere: a slow or silent client cannot hold a connection.
   // Node checks the request and header timeouts every 30 s by default, so a
@@ -116,7 +132,7 @@ interface StoreContext {
 async function openUserStore(config: Config, context: StoreContext): Promise<UserStore> {
   if (config.storage.kind === 'vault') return openVaultStore(config, config.storage, context);
   const firstService = config.services ? [...config.services.values()][0] : 'registry';
-  const created = await createUserFileIfMissing(config.storage.path, firstService ?? 'registry');
+  const created = await createUserFileIfMissing(config.storage.path, firstService ?? 'registry', config.passwords.hash);
   if (created) {
     context.announce(
       `Created ${config.storage.path} with the user "${created.username}" and the password:\n\n    ${created.password}\n\n` +

@@ -1,5 +1,6 @@
 /** The validated, resolved configuration the rest of the server reads. */
 import type { KeyIdFormat } from '../domain/key-id.js';
+import type { HashAlgorithm } from '../passwords/formats.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -54,6 +55,8 @@ export interface Config {
   readonly log: { readonly level: LogLevel; readonly file?: string };
   readonly storage: VaultStorageConfig | FileStorageConfig;
   readonly cache: CacheConfig;
+  /** How new passwords are hashed (CLI, first start), and the kind of dummy hash unknown users are checked against. */
+  readonly passwords: { readonly hash: HashAlgorithm };
   readonly http: {
     readonly host?: string;
     readonly port: number;

@@ -77,6 +77,7 @@ function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: st
     baseDir,
     log: { level: file.log.level, ...(file.log.file ? { file: fromBase(file.log.file) } : {}) },
     storage: resolveStorage(file, env, fromBase, problems),
+    passwords: { hash: file.passwords.hash },
     cache: {
       ttlMs: file.cache.ttl,
       negativeTtlMs: file.cache.negative_ttl,

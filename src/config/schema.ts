@@ -182,6 +182,14 @@ export const configSchema = z.strictObject(
       },
       { error: 'must be a mapping with issuer, expiration, certificate and key' },
     ),
+    passwords: z
+      .strictObject(
+        {
+          hash: z.enum(['argon2id', 'bcrypt'], { error: 'must be argon2id or bcrypt' }).default('argon2id'),
+        },
+        { error: 'must be a mapping' },
+      )
+      .default({ hash: 'argon2id' }),
     cache: z
       .strictObject(
         {

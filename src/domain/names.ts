@@ -20,3 +20,11 @@ export function checkPathSegment(value: string): NameCheck {
   if (value.trim() !== value) return { ok: false, reason: 'must not start or end with white space' };
   return { ok: true };
 }
+
+/**
+ * Names starting with `_` are the server's own places in a service's mount
+ * (`_groups/`): never a user, never a group.
+ */
+export function isReservedName(name: string): boolean {
+  return name.startsWith('_');
+}

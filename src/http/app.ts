@@ -9,6 +9,7 @@ import Koa from 'koa';
 import type { Logger } from 'winston';
 import type { Config } from '../config/config.js';
 import type { TokenSigner } from '../tokens/signer.js';
+import type { PasswordVerifier } from '../passwords/verifier.js';
 import type { UserStore } from '../users/user-store.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { limitedLog } from '../util/log-limiter.js';
@@ -22,12 +23,13 @@ import { errorHandler } from './middleware/error-handler.js';
 export interface AppDependencies {
   readonly config: Pick<Config, 'token' | 'services' | 'http'>;
   readonly users: UserStore;
+  readonly verifier: PasswordVerifier;
   readonly signer: TokenSigner;
   readonly logger: Logger;
   readonly clock?: Clock;
 }
 
-export function createApp({ config, users, signer, logger, clock = systemClock }: AppDependencies): Koa<RequestState> {
+export function createApp({ config, users, verifier, signer, logger, clock = systemClock }: AppDependencies): Koa<RequestState> {
   const app = new Koa<RequestState>();
   // Errors are answered and logged by errorHandler; Koa's own printer would
   // repeat them on stderr.
@@ -47,6 +49,7 @@ export function createApp({ config, users, signer, logger, clock = systemClock }
     expirationSeconds: config.token.expirationSeconds,
     services: config.services,
     users,
+    verifier,
     signer,
     onInvalidAccess: (entries, { service, account }) => {
       for (const entry of entries) reportInvalidAccess({ service, account, entry });

@@ -16,7 +16,7 @@ import { LRUCache } from 'lru-cache';
 import { isAppError } from '../errors.js';
 import type { ServerEvents } from '../events.js';
 import type { Clock } from '../util/clock.js';
-import type { UserRecord, UserStore } from './user-store.js';
+import type { GroupRecord, UserRecord, UserStore } from './user-store.js';
 
 export interface UserCacheSettings {
   readonly ttlMs: number;
@@ -26,7 +26,7 @@ export interface UserCacheSettings {
 }
 
 interface Entry {
-  readonly record: UserRecord | null;
+  readonly record: UserRecord | GroupRecord | null;
   readonly fetchedAt: number;
 }
 
@@ -36,7 +36,7 @@ export class CachingUserStore implements UserStore {
   readonly #clock: Clock;
   readonly #events: ServerEvents | undefined;
   readonly #entries: LRUCache<string, Entry>;
-  readonly #inFlight = new Map<string, Promise<UserRecord | null>>();
+  readonly #inFlight = new Map<string, Promise<UserRecord | GroupRecord | null>>();
 
   constructor(inner: UserStore, settings: UserCacheSettings, clock: Clock, events?: ServerEvents) {
     this.#inner = inner;
@@ -46,20 +46,33 @@ export class CachingUserStore implements UserStore {
     this.#entries = new LRUCache({ max: settings.maxEntries });
   }
 
-  /** How many users are cached now (for tests and, later, metrics). */
+  /** How many users and groups are cached now (for tests and, later, metrics). */
   get size(): number {
     return this.#entries.size;
   }
 
-  async lookup(mount: string, account: string): Promise<UserRecord | null> {
-    const key = `${mount}\u0000${account}`;
+  lookup(mount: string, account: string): Promise<UserRecord | null> {
+    return this.#cached(`u\u0000${mount}\u0000${account}`, mount, () => this.#inner.lookup(mount, account)) as Promise<UserRecord | null>;
+  }
+
+  /** Groups are cached like users: same TTLs, same stale window. */
+  lookupGroup(mount: string, group: string): Promise<GroupRecord | null> {
+    return this.#cached(`g\u0000${mount}\u0000${group}`, mount, () => this.#inner.lookupGroup(mount, group)) as Promise<GroupRecord | null>;
+  }
+
+  async #cached(key: string, mount: string, fetch: () => Promise<UserRecord | GroupRecord | null>): Promise<UserRecord | GroupRecord | null> {
     const entry = this.#entries.get(key);
     const age = entry ? this.#clock.now() - entry.fetchedAt : Number.POSITIVE_INFINITY;
     if (entry && age < (entry.record ? this.#settings.ttlMs : this.#settings.negativeTtlMs)) return entry.record;
 
     let pending = this.#inFlight.get(key);
     if (!pending) {
-      pending = this.#fetch(key, mount, account).finally(() => this.#inFlight.delete(key));
+      pending = fetch()
+        .then((record) => {
+          this.#entries.set(key, { record, fetchedAt: this.#clock.now() });
+          return record;
+        })
+        .finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, pending);
     }
     try {
@@ -73,12 +86,6 @@ export class CachingUserStore implements UserStore {
       }
       throw error;
     }
-  }
-
-  async #fetch(key: string, mount: string, account: string): Promise<UserRecord | null> {
-    const record = await this.#inner.lookup(mount, account);
-    this.#entries.set(key, { record, fetchedAt: this.#clock.now() });
-    return record;
   }
 
   describe(): string {

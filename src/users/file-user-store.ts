@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { unavailable } from '../errors.js';
-import { toUserRecord, type UserRecord, type UserStore } from './user-store.js';
+import { GROUPS_FOLDER, type GroupRecord, toGroupRecord, toUserRecord, type UserRecord, type UserStore } from './user-store.js';
 
 type Users = Record<string, Record<string, unknown>>;
 
@@ -19,10 +19,14 @@ export class FileUserStore implements UserStore {
   }
 
   async lookup(mount: string, account: string): Promise<UserRecord | null> {
-    const users = await this.#users();
-    const service = Object.hasOwn(users, mount) ? users[mount] : undefined;
-    if (typeof service !== 'object' || service === null || !Object.hasOwn(service, account)) return null;
+    const service = ownMapping(await this.#users(), mount);
+    if (!service || account === GROUPS_FOLDER || !Object.hasOwn(service, account)) return null;
     return toUserRecord(service[account]);
+  }
+
+  async lookupGroup(mount: string, group: string): Promise<GroupRecord | null> {
+    const groups = ownMapping(ownMapping(await this.#users(), mount) ?? {}, GROUPS_FOLDER);
+    return groups && Object.hasOwn(groups, group) ? toGroupRecord(groups[group]) : null;
   }
 
   describe(): string {
@@ -43,6 +47,12 @@ export class FileUserStore implements UserStore {
       throw unavailable('the user file cannot be read', { cause: error });
     }
   }
+}
+
+/** `value[key]` when it is a mapping of the object's own (never a prototype's). */
+function ownMapping(value: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+  const found = Object.hasOwn(value, key) ? value[key] : undefined;
+  return isMapping(found) ? (found as Record<string, unknown>) : undefined;
 }
 
 function isMapping(value: unknown): boolean {

@@ -3,11 +3,24 @@
  * interface; Vault and the embedded file store implement it.
  */
 export interface UserRecord {
-  /** As stored (plaintext, as Godoauth stored it). */
+  /** As stored: a bcrypt or argon2 hash, or plaintext as Godoauth stored it. */
   readonly password: string;
   /** The access string, e.g. `repository:linux/app:*;repository:linux/db:pull`. */
   readonly access: string;
+  /** The groups whose access strings the user also has (the `groups` field, comma-separated). */
+  readonly groups: readonly string[];
 }
+
+/** A group: the secret `<mount>/_groups/<name>` (GROUPS_FOLDER), with its access string. */
+export interface GroupRecord {
+  readonly access: string;
+}
+
+/**
+ * Where groups live inside a service's mount. User names starting with `_`
+ * are reserved for such places, so no user can ever be named like them.
+ */
+export const GROUPS_FOLDER = '_groups';
 
 export interface UserStore {
   /**
@@ -17,6 +30,8 @@ export interface UserStore {
    * UNAVAILABLE when the storage cannot answer.
    */
   lookup(mount: string, account: string): Promise<UserRecord | null>;
+  /** The group `group` of the storage `mount`, or null; the same errors as lookup. */
+  lookupGroup(mount: string, group: string): Promise<GroupRecord | null>;
   /** A line for the start-up log. */
   describe(): string;
   close(): Promise<void>;
@@ -25,7 +40,20 @@ export interface UserStore {
 /** A stored entry → a UserRecord; null when it has no usable password. */
 export function toUserRecord(entry: unknown): UserRecord | null {
   if (typeof entry !== 'object' || entry === null) return null;
-  const { password, access } = entry as { password?: unknown; access?: unknown };
+  const { password, access, groups } = entry as { password?: unknown; access?: unknown; groups?: unknown };
   if (typeof password !== 'string' || password.length === 0) return null;
-  return { password, access: typeof access === 'string' ? access : '' };
+  return { password, access: typeof access === 'string' ? access : '', groups: parseGroups(groups) };
+}
+
+/** A stored group entry → a GroupRecord; null when it is not one. */
+export function toGroupRecord(entry: unknown): GroupRecord | null {
+  if (typeof entry !== 'object' || entry === null) return null;
+  const { access } = entry as { access?: unknown };
+  return { access: typeof access === 'string' ? access : '' };
+}
+
+/** `devs, ops` (as `vault write` stores it) or a YAML list → names, empty ones dropped. */
+export function parseGroups(value: unknown): string[] {
+  const names = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
+  return [...new Set(names.map((name: string) => name.trim()).filter((name: string) => name.length > 0))];
 }

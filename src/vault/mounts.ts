@@ -77,6 +77,11 @@ export class KvMountResolver {
 
 /** The Vault path of one user's secret in a KV mount. */
 export function userSecretPath(mount: KvMount, account: string): string {
-  const key = [mount.prefix, encodeURIComponent(account)].filter((part) => part.length > 0).join('/');
-  return mount.version === 2 ? `${mount.root}data/${key}` : `${mount.root}${key}`;
+  return secretPath(mount, [account]);
+}
+
+/** The Vault path of a secret at `segments` (each escaped) below the mount's users' folder. */
+export function secretPath(mount: KvMount, segments: readonly string[], kind: 'data' | 'metadata' = 'data'): string {
+  const key = [mount.prefix, ...segments.map(encodeURIComponent)].filter((part) => part.length > 0).join('/');
+  return mount.version === 2 ? `${mount.root}${kind}/${key}` : `${mount.root}${key}`;
 }

@@ -6,9 +6,9 @@
  */
 import { AppError, isAppError, unavailable, unknownService } from '../errors.js';
 import type { ServerEvents } from '../events.js';
-import { toUserRecord, type UserRecord, type UserStore } from '../users/user-store.js';
+import { GROUPS_FOLDER, type GroupRecord, toGroupRecord, toUserRecord, type UserRecord, type UserStore } from '../users/user-store.js';
 import type { VaultClient } from './client.js';
-import { type KvMount, type KvMountResolver, userSecretPath } from './mounts.js';
+import { type KvMount, type KvMountResolver, secretPath, userSecretPath } from './mounts.js';
 import { withDeadline } from './transport.js';
 
 /** A user name no one has, read at start-up to check that the policy allows reading users. */
@@ -30,9 +30,18 @@ export class VaultUserStore implements UserStore {
     this.#address = parts.address;
   }
 
-  async lookup(mount: string, account: string): Promise<UserRecord | null> {
+  lookup(mount: string, account: string): Promise<UserRecord | null> {
+    return this.#bounded(this.#lookup(mount, account));
+  }
+
+  lookupGroup(mount: string, group: string): Promise<GroupRecord | null> {
+    return this.#bounded(this.#read(mount, [GROUPS_FOLDER, group]).then(toGroupRecord));
+  }
+
+  /** The whole lookup (mount detection, a login again, the read) within the storage timeout. */
+  async #bounded<T>(lookup: Promise<T>): Promise<T> {
     try {
-      return await withDeadline(this.#lookup(mount, account), this.#timeoutMs);
+      return await withDeadline(lookup, this.#timeoutMs);
     } catch (error) {
       if (isAppError(error)) throw error;
       throw unavailable('Vault did not answer in time', { cause: error });
@@ -40,10 +49,16 @@ export class VaultUserStore implements UserStore {
   }
 
   async #lookup(mount: string, account: string): Promise<UserRecord | null> {
+    if (account === GROUPS_FOLDER) return null;
+    const entry = await this.#read(mount, [account]);
+    return entry === null ? null : toUserRecord(entry);
+  }
+
+  /** The fields of the secret at `segments` in the service's mount, or null when there is none. */
+  async #read(mount: string, segments: readonly string[]): Promise<unknown> {
     const found = await this.#mounts.resolve(mount);
     if (found.kind !== 'kv') throw unknownService(mount);
-    const path = userSecretPath(found.mount, account);
-    const answer = await this.#vault.read(path);
+    const answer = await this.#vault.read(secretPath(found.mount, segments));
     if (answer.kind === 'denied') {
       this.#reportDenied(found.mount);
       // Our token is valid but may not read users here: a configuration
@@ -52,7 +67,7 @@ export class VaultUserStore implements UserStore {
     }
     if (answer.kind === 'missing') return null;
     const body = answer.body as { data?: { data?: unknown } & Record<string, unknown> };
-    return toUserRecord(found.mount.version === 2 ? body.data?.data : body.data);
+    return (found.mount.version === 2 ? body.data?.data : body.data) ?? null;
   }
 
   /**

@@ -43,6 +43,10 @@ test('first start: key, certificate and an admin user with a password shown once
     assert.ok(password, first.daemon.output());
     assert.equal((await stat(path.join(dir, 'certs', 'token.key'))).mode & 0o777, 0o600);
     assert.equal((await stat(path.join(dir, 'data', 'users.yml'))).mode & 0o777, 0o600);
+    // Stored hashed (argon2id): the password itself is nowhere on disk.
+    const stored = await readFile(path.join(dir, 'data', 'users.yml'), 'utf8');
+    assert.match(stored, /password: \$argon2id\$v=19\$/u);
+    assert.equal(stored.includes(password), false);
 
     const { status, body } = await getToken(first, 'service=registry&scope=repository:demo/app:pull,push', ['admin', password]);
     assert.equal(status, 200);

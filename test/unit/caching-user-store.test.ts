@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { unavailable, unknownService } from '../../src/errors.js';
 import { CachingUserStore, type UserCacheSettings } from '../../src/users/caching-user-store.js';
-import type { UserRecord, UserStore } from '../../src/users/user-store.js';
+import type { GroupRecord, UserRecord, UserStore } from '../../src/users/user-store.js';
 import { ManualClock } from '../helpers/clock.js';
 
 /** An in-memory store that counts its lookups and can be made unavailable. */
 class MemoryStore implements UserStore {
   readonly users = new Map<string, UserRecord>();
+  readonly groups = new Map<string, GroupRecord>();
   calls = 0;
   down = false;
   gate: Promise<void> | null = null;
@@ -18,6 +19,11 @@ class MemoryStore implements UserStore {
     if (mount === 'sys') throw unknownService(mount);
     return this.users.get(`${mount}/${account}`) ?? null;
   }
+  async lookupGroup(mount: string, group: string): Promise<GroupRecord | null> {
+    this.calls += 1;
+    if (this.down) throw unavailable('store down');
+    return this.groups.get(`${mount}/${group}`) ?? null;
+  }
   describe(): string {
     return 'memory';
   }
@@ -25,7 +31,7 @@ class MemoryStore implements UserStore {
 }
 
 const SETTINGS: UserCacheSettings = { ttlMs: 30_000, negativeTtlMs: 5000, staleMs: 300_000, maxEntries: 100 };
-const ALICE = { password: 'a', access: 'repository:a:pull' };
+const ALICE = { password: 'a', access: 'repository:a:pull', groups: ['devs'] };
 
 function setUp(settings: Partial<UserCacheSettings> = {}) {
   const clock = new ManualClock();
@@ -114,4 +120,21 @@ test('bounded: never more than max_entries users, least recently used evicted fi
   assert.equal(inner.calls, before, 'a user used recently is still cached');
   await cache.lookup('registry', 'user0');
   assert.equal(inner.calls, before + 1, 'an old one was evicted');
+});
+
+test('groups are cached like users, apart from users of the same name', async () => {
+  const { clock, inner, cache } = setUp();
+  inner.groups.set('registry/devs', { access: 'repository:team/**:pull' });
+  inner.users.set('registry/devs', ALICE);
+  assert.deepEqual(await cache.lookupGroup('registry', 'devs'), { access: 'repository:team/**:pull' });
+  assert.deepEqual(await cache.lookup('registry', 'devs'), ALICE);
+  assert.deepEqual(await cache.lookupGroup('registry', 'devs'), { access: 'repository:team/**:pull' });
+  assert.equal(inner.calls, 2);
+  inner.groups.delete('registry/devs');
+  clock.advance(30_000);
+  assert.equal(await cache.lookupGroup('registry', 'devs'), null);
+  inner.down = true;
+  inner.groups.set('registry/ops', { access: '' });
+  clock.advance(5000);
+  await assert.rejects(cache.lookupGroup('registry', 'ops'), { code: 'UNAVAILABLE' });
 });

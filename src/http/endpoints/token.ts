@@ -10,8 +10,8 @@ import type { Middleware, Next } from 'koa';
 import { parseAccess } from '../../domain/access.js';
 import { parseBasicAuth, type Credentials } from '../../domain/basic-auth.js';
 import { grant } from '../../domain/grant.js';
-import { checkPathSegment } from '../../domain/names.js';
-import { passwordMatches } from '../../domain/password.js';
+import { checkPathSegment, isReservedName } from '../../domain/names.js';
+import type { PasswordVerifier } from '../../passwords/verifier.js';
 import { parseRequestedScopes, type ResourceScope } from '../../domain/scope.js';
 import { resolveService, type ServiceTarget } from '../../domain/service.js';
 import { AppError, invalidRequest, invalidScope, isAppError, unauthorized, unavailable } from '../../errors.js';
@@ -24,6 +24,7 @@ export interface TokenEndpointOptions {
   readonly expirationSeconds: number;
   readonly services: ReadonlyMap<string, string> | null;
   readonly users: UserStore;
+  readonly verifier: PasswordVerifier;
   readonly signer: TokenSigner;
   /** Called with entries of an access string that do not parse. */
   readonly onInvalidAccess: (entries: readonly string[], where: { service: string; account: string }) => void;
@@ -71,10 +72,10 @@ export function tokenEndpoint(options: TokenEndpointOptions): Middleware<TokenSt
     const { credentials, target } = required(ctx.state);
     // A name that cannot be a storage key cannot be a user: answer as for any
     // unknown user, after the same password work.
-    const user = checkPathSegment(credentials.username).ok ? await findUser(target, credentials.username) : null;
-    if (!passwordMatches(user?.password ?? null, credentials.password) || !user) {
-      throw unauthorized('invalid username or password');
-    }
+    const { username } = credentials;
+    const user = checkPathSegment(username).ok && !isReservedName(username) ? await findUser(target, username) : null;
+    const verified = await options.verifier.verify({ service: target.service, account: username, stored: user?.password ?? null, given: credentials.password });
+    if (!verified || !user) throw unauthorized('invalid username or password');
     ctx.state.account = credentials.username;
     ctx.state.user = user;
     await next();
