@@ -92,13 +92,17 @@ install_go_tool() { # NAME PACKAGE VERSION
   GOBIN="$BIN" CGO_ENABLED=0 go install "$pkg@$version" && stamp "$name" "$version"
 }
 
-install_skopeo() {
-  if command -v skopeo >/dev/null 2>&1; then say "skopeo present"; return 0; fi
+# install_debian COMMAND PACKAGE: the command from Debian's package, unless present.
+apt_updated=
+install_debian() {
+  local command=$1 package=$2
+  if command -v "$command" >/dev/null 2>&1; then say "$command present"; return 0; fi
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    say "skopeo: install it with your package manager (Debian: apt-get install skopeo)"; return 1
+    say "$command: install it with your package manager (Debian: apt-get install $package)"; return 1
   fi
-  say "installing skopeo from Debian"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends skopeo; } >/dev/null
+  say "installing $package from Debian"
+  if [ -z "$apt_updated" ]; then apt-get update -qq >/dev/null && apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null
 }
 
 if have_go; then
@@ -109,7 +113,9 @@ else
   say "Go is not installed: the Vault server, registry and crane cannot be built (https://go.dev/dl)"
   failed+=(vault-server registry crane)
 fi
-install_skopeo || failed+=(skopeo)
+install_debian skopeo skopeo || failed+=(skopeo)
+# htpasswd (apache2-utils) writes the $2y$ bcrypt hashes operators bring along.
+install_debian htpasswd apache2-utils || failed+=(htpasswd)
 
 if [ ${#failed[@]} -gt 0 ]; then
   say "missing peers: ${failed[*]}"

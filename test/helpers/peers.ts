@@ -13,7 +13,7 @@ export const PEERS_BIN = path.join(
   'bin',
 );
 
-const INSTALL_HINT = 'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo) to install the peers';
+const INSTALL_HINT = 'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo and htpasswd) to install the peers';
 
 function executable(file: string): boolean {
   try {
@@ -44,13 +44,14 @@ export function findPeer(...names: string[]): string | null {
   return null;
 }
 
-export type PeerName = 'vault' | 'registry' | 'crane' | 'skopeo';
+export type PeerName = 'vault' | 'registry' | 'crane' | 'skopeo' | 'htpasswd';
 
 const BINARIES: Readonly<Record<PeerName, string[]>> = {
   vault: ['bao', 'vault'],
   registry: ['registry'],
   crane: ['crane'],
   skopeo: ['skopeo'],
+  htpasswd: ['htpasswd'],
 };
 
 /**
