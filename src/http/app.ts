@@ -37,10 +37,10 @@ export function createApp({ config, users, verifier, signer, logger, clock = sys
 
   // Log lines a client can cause are rate-limited: nobody writes our log at will.
   const limited = limitedLog(clock, (kind, count) => logger.warn('similar log lines suppressed', { kind, count }));
-  type BadEntry = { service: string; account: string; entry: string };
-  const reportInvalidAccess = onceEach<BadEntry>(
-    (bad) => limited('invalid-access', () => logger.warn('ignoring an access entry that does not parse', bad)),
-    ({ service, account, entry }) => `${service}\u0000${account}\u0000${entry}`,
+  type AccessProblem = { service: string; account: string; problem: string };
+  const reportAccessProblem = onceEach<AccessProblem>(
+    (found) => limited('access-problem', () => logger.warn("part of a user's rights cannot be used", found)),
+    ({ service, account, problem }) => `${service}\u0000${account}\u0000${problem}`,
   );
 
   const router = new Router<RequestState>();
@@ -51,8 +51,8 @@ export function createApp({ config, users, verifier, signer, logger, clock = sys
     users,
     verifier,
     signer,
-    onInvalidAccess: (entries, { service, account }) => {
-      for (const entry of entries) reportInvalidAccess({ service, account, entry });
+    onAccessProblems: (problems, { service, account }) => {
+      for (const problem of problems) reportAccessProblem({ service, account, problem });
     },
     onUnknownMount: (mount, configured) =>
       configured

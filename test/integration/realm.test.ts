@@ -174,8 +174,11 @@ test('unparseable access entries are ignored (and logged once); the rest still w
   const warnings = server
     .logs()
     .split('\n')
-    .filter((line) => line.includes('ignoring an access entry'));
-  assert.deepEqual(warnings.map((line) => JSON.parse(line).entry).sort(), ['garbage', 'repository:linux/app:']);
+    .filter((line) => line.includes("part of a user's rights cannot be used"));
+  assert.deepEqual(warnings.map((line) => JSON.parse(line).problem).sort(), [
+    'the user\'s entry "garbage" ignored: expected type:name:actions',
+    'the user\'s entry "repository:linux/app:" ignored: no actions: expected a comma-separated list such as pull,push, or *',
+  ]);
 });
 
 test('404 and 405 in the same JSON shape', async () => {

@@ -7,15 +7,16 @@
  * and a wrong password.
  */
 import type { Middleware, Next } from 'koa';
-import { parseAccess } from '../../domain/access.js';
 import { parseBasicAuth, type Credentials } from '../../domain/basic-auth.js';
-import { grant } from '../../domain/grant.js';
+import { formatSource } from '../../domain/explain-format.js';
+import { decide } from '../../domain/grant.js';
 import { checkPathSegment, isReservedName } from '../../domain/names.js';
 import type { PasswordVerifier } from '../../passwords/verifier.js';
 import { parseRequestedScopes, type ResourceScope } from '../../domain/scope.js';
 import { resolveService, type ServiceTarget } from '../../domain/service.js';
 import { AppError, invalidRequest, invalidScope, isAppError, unauthorized, unavailable } from '../../errors.js';
 import type { TokenSigner } from '../../tokens/signer.js';
+import { userAccess } from '../../users/access-sources.js';
 import type { UserRecord, UserStore } from '../../users/user-store.js';
 import type { AppContext, RequestState } from '../context.js';
 
@@ -26,8 +27,8 @@ export interface TokenEndpointOptions {
   readonly users: UserStore;
   readonly verifier: PasswordVerifier;
   readonly signer: TokenSigner;
-  /** Called with entries of an access string that do not parse. */
-  readonly onInvalidAccess: (entries: readonly string[], where: { service: string; account: string }) => void;
+  /** Called with what of a user's rights could not be used: entries that do not parse, groups that do not exist. */
+  readonly onAccessProblems: (problems: readonly string[], where: { service: string; account: string }) => void;
   /** Called when a request's service has no user store; `configured` when it is in the services list. */
   readonly onUnknownMount: (mount: string, configured: boolean) => void;
 }
@@ -103,9 +104,15 @@ export function tokenEndpoint(options: TokenEndpointOptions): Middleware<TokenSt
     const { target, scopes } = required(ctx.state);
     const { user } = ctx.state;
     if (!user) throw new Error('token pipeline out of order');
-    const access = parseAccess(user.access);
-    if (access.invalid.length > 0) options.onInvalidAccess(access.invalid, { service: target.service, account: ctx.state.account ?? '' });
-    ctx.state.granted = grant(scopes, access.rules);
+    const account = ctx.state.account ?? '';
+    const { sources, problems } = await userAccess(options.users, target.mount, user);
+    const decision = decide(scopes, sources, account);
+    const all = [
+      ...problems,
+      ...decision.ignored.map((ignored) => `${formatSource(ignored.source)}'s entry ${JSON.stringify(ignored.entry)} ignored: ${ignored.reason}`),
+    ];
+    if (all.length > 0) options.onAccessProblems(all, { service: target.service, account });
+    ctx.state.granted = decision.granted;
     await next();
   }
 
