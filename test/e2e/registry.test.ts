@@ -153,6 +153,21 @@ describe('a real registry with real clients', { skip: peers.skip }, () => {
     assert.ok(refused(viaSkopeo), viaSkopeo.stderr);
   });
 
+  test('a group grant lets a user push; leaving the group stops the next push once the cache TTL has passed', async () => {
+    // Written the way the README shows, with plain `vault write`.
+    await vault.cliOk('write', 'registry/_groups/team-devs', 'access=repository:team/**:pull,push');
+    await vault.cliOk('write', 'registry/dev1', 'password=dev1-Secret', 'access=', 'groups=team-devs');
+    const dev1: [string, string] = ['dev1', 'dev1-Secret'];
+    const target = (tag: string): string => `${registry.host}/team/grouped/app:${tag}`;
+    const pushed = await crane(dev1, 'append', '--new_layer', path.join(work, 'layer.tar'), '--new_tag', target('v1'));
+    assert.equal(pushed.code, 0, pushed.stderr);
+
+    await vault.cliOk('write', 'registry/dev1', 'password=dev1-Secret', 'access=', 'groups=');
+    clock.advance(30_000);
+    const again = await crane(dev1, 'append', '--new_layer', path.join(work, 'layer.tar'), '--new_tag', target('v2'));
+    assert.ok(refused(again), `the push should be refused:\n${again.stderr}`);
+  });
+
   test('a user whose Vault entry is deleted is refused once the user cache TTL (30 s) has passed', async () => {
     await vault.putUser('registry', 1, 'leaver', 'leaver-Secret', 'repository:team/app:pull');
     assert.equal((await crane(['leaver', 'leaver-Secret'], 'manifest', ref('v1'))).code, 0);
