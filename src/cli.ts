@@ -4,9 +4,10 @@
  * exporting a RegisterCommand (see src/cli/program.ts); adding a command is
  * that file and one line in this list.
  */
+import { registerExplain } from './cli/explain.js';
 import { registerGroup } from './cli/group.js';
 import { runCli } from './cli/program.js';
 import { registerServe } from './cli/serve.js';
 import { registerUser } from './cli/user.js';
 
-process.exitCode = await runCli(process.argv.slice(2), [registerServe, registerUser, registerGroup]);
+process.exitCode = await runCli(process.argv.slice(2), [registerServe, registerUser, registerGroup, registerExplain]);

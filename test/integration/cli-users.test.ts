@@ -11,12 +11,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { verify as argon2Verify } from '@node-rs/argon2';
 import { compare as bcryptCompare } from '@node-rs/bcrypt';
 import yaml from 'js-yaml';
 import { registerGroup } from '../../src/cli/group.js';
-import { type CliIo, runCli } from '../../src/cli/program.js';
 import { registerUser } from '../../src/cli/user.js';
 import type { VaultStorageConfig } from '../../src/config/config.js';
 import { loadConfigFile } from '../../src/config/load.js';
@@ -28,6 +26,7 @@ import { VaultUserStore } from '../../src/vault/vault-user-store.js';
 import { createUserFileIfMissing } from '../../src/users/bootstrap.js';
 import { FileUserStore } from '../../src/users/file-user-store.js';
 import { CLI } from '../helpers/cli.js';
+import { type CliResult, runInProcess } from '../helpers/in-process-cli.js';
 import { requirePeers } from '../helpers/peers.js';
 import { run } from '../helpers/process.js';
 import { apiOk, createToken } from '../helpers/vault-admin.js';
@@ -35,25 +34,10 @@ import { ROOT_TOKEN, VaultServer } from '../helpers/vault-server.js';
 
 const peers = requirePeers('vault');
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Result = CliResult;
 
 /** One command line, in-process; `stdin` is what a pipe would give it (never a terminal). */
-async function cli(args: readonly string[], stdin?: string): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]),
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  };
-  const code = await runCli(args, [registerUser, registerGroup], io);
-  return { code, stdout, stderr };
-}
+const cli = (args: readonly string[], stdin?: string): Promise<Result> => runInProcess([registerUser, registerGroup], args, stdin);
 
 /** A command that must succeed: its stdout. */
 async function ok(args: readonly string[], stdin?: string): Promise<string> {
