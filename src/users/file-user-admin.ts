@@ -17,16 +17,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { AdminError, checkName, type EntryKind, GROUPS_FOLDER, nameProblem, type SecretFields, sortNames, type UserAdmin } from './user-admin.js';
+import { AdminError, checkName, type EntryKind, GROUPS_FOLDER, nameProblem, type SecretFields, sortNames, EntryAdmin } from './user-admin.js';
 
 type Mapping = Record<string, unknown>;
 
 const HEADER = '# Users of vault-registry-auth: service → user → password, access, groups;\n# service → _groups → group → access.\n';
 
-export class FileUserAdmin implements UserAdmin {
+export class FileUserAdmin extends EntryAdmin {
   readonly #file: string;
 
   constructor(file: string) {
+    super();
     this.#file = file;
   }
 
@@ -38,43 +39,21 @@ export class FileUserAdmin implements UserAdmin {
     // Any name can hold users in the file: the service's mapping is created on the first write.
   }
 
-  getUser(mount: string, name: string): Promise<SecretFields | null> {
-    return this.#get(mount, 'user', name);
-  }
-  putUser(mount: string, name: string, fields: SecretFields): Promise<void> {
-    return this.#put(mount, 'user', name, fields);
-  }
-  deleteUser(mount: string, name: string): Promise<boolean> {
-    return this.#delete(mount, 'user', name);
-  }
-  async listUsers(mount: string): Promise<string[]> {
-    const service = serviceOf((await this.#load()).document, mount, false);
-    return sortNames(Object.keys(service ?? {}).filter((name) => nameProblem('user', name) === null && isMapping(service?.[name])));
-  }
-  getGroup(mount: string, name: string): Promise<SecretFields | null> {
-    return this.#get(mount, 'group', name);
-  }
-  putGroup(mount: string, name: string, fields: SecretFields): Promise<void> {
-    return this.#put(mount, 'group', name, fields);
-  }
-  deleteGroup(mount: string, name: string): Promise<boolean> {
-    return this.#delete(mount, 'group', name);
-  }
-  async listGroups(mount: string): Promise<string[]> {
-    const groups = folderOf((await this.#load()).document, mount, 'group', false);
-    return sortNames(Object.keys(groups ?? {}).filter((name) => nameProblem('group', name) === null && isMapping(groups?.[name])));
-  }
-
   async close(): Promise<void> {}
 
-  async #get(mount: string, kind: EntryKind, name: string): Promise<SecretFields | null> {
+  protected async listEntries(kind: EntryKind, mount: string): Promise<string[]> {
+    const folder = folderOf((await this.#load()).document, mount, kind, false);
+    return sortNames(Object.keys(folder ?? {}).filter((name) => nameProblem(kind, name) === null && isMapping(folder?.[name])));
+  }
+
+  protected async getEntry(kind: EntryKind, mount: string, name: string): Promise<SecretFields | null> {
     checkName(kind, name);
     const folder = folderOf((await this.#load()).document, mount, kind, false);
     const entry = folder && Object.hasOwn(folder, name) ? folder[name] : undefined;
     return isMapping(entry) ? { ...entry } : null;
   }
 
-  async #put(mount: string, kind: EntryKind, name: string, fields: SecretFields): Promise<void> {
+  protected async putEntry(kind: EntryKind, mount: string, name: string, fields: SecretFields): Promise<void> {
     checkName(kind, name);
     await this.#update((document) => {
       (folderOf(document, mount, kind, true) as Mapping)[name] = { ...fields };
@@ -82,7 +61,7 @@ export class FileUserAdmin implements UserAdmin {
     });
   }
 
-  async #delete(mount: string, kind: EntryKind, name: string): Promise<boolean> {
+  protected async deleteEntry(kind: EntryKind, mount: string, name: string): Promise<boolean> {
     checkName(kind, name);
     let found = false;
     await this.#update((document) => {

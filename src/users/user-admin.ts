@@ -49,6 +49,46 @@ export interface UserAdmin {
 export type EntryKind = 'user' | 'group';
 
 /**
+ * Users and groups are stored alike (a secret per name, in the mount or in
+ * its `_groups` folder): an implementation writes entries of either kind,
+ * and this class gives them the interface's names.
+ */
+export abstract class EntryAdmin implements UserAdmin {
+  abstract describe(): string;
+  abstract checkMount(mount: string): Promise<void>;
+  abstract close(): Promise<void>;
+  protected abstract getEntry(kind: EntryKind, mount: string, name: string): Promise<SecretFields | null>;
+  protected abstract putEntry(kind: EntryKind, mount: string, name: string, fields: SecretFields): Promise<void>;
+  protected abstract deleteEntry(kind: EntryKind, mount: string, name: string): Promise<boolean>;
+  protected abstract listEntries(kind: EntryKind, mount: string): Promise<string[]>;
+
+  getUser(mount: string, name: string): Promise<SecretFields | null> {
+    return this.getEntry('user', mount, name);
+  }
+  putUser(mount: string, name: string, fields: SecretFields): Promise<void> {
+    return this.putEntry('user', mount, name, fields);
+  }
+  deleteUser(mount: string, name: string): Promise<boolean> {
+    return this.deleteEntry('user', mount, name);
+  }
+  listUsers(mount: string): Promise<string[]> {
+    return this.listEntries('user', mount);
+  }
+  getGroup(mount: string, name: string): Promise<SecretFields | null> {
+    return this.getEntry('group', mount, name);
+  }
+  putGroup(mount: string, name: string, fields: SecretFields): Promise<void> {
+    return this.putEntry('group', mount, name, fields);
+  }
+  deleteGroup(mount: string, name: string): Promise<boolean> {
+    return this.deleteEntry('group', mount, name);
+  }
+  listGroups(mount: string): Promise<string[]> {
+    return this.listEntries('group', mount);
+  }
+}
+
+/**
  * Why the server would refuse this user or group name, or null: each must be
  * one plain path segment, not start with `_` (reserved for the server's own
  * entries such as `_groups`), and a group name must not hold the `,` that

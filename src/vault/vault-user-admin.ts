@@ -14,17 +14,7 @@
  * change made in between. A refusal by Vault's policy is reported with the
  * path and the capability the token lacks.
  */
-import {
-  AdminError,
-  checkName,
-  type EntryKind,
-  GROUPS_FOLDER,
-  mapLimit,
-  nameProblem,
-  type SecretFields,
-  sortNames,
-  type UserAdmin,
-} from '../users/user-admin.js';
+import { AdminError, checkName, type EntryKind, GROUPS_FOLDER, mapLimit, nameProblem, type SecretFields, sortNames, EntryAdmin } from '../users/user-admin.js';
 import type { VaultClient } from './client.js';
 import { type KvMount, type KvMountResolver, secretPath } from './mounts.js';
 import type { VaultResponse } from './transport.js';
@@ -32,7 +22,7 @@ import type { VaultResponse } from './transport.js';
 // Secrets read at once when a KV v2 listing checks which keys are live.
 const READ_CONCURRENCY = 8;
 
-export class VaultUserAdmin implements UserAdmin {
+export class VaultUserAdmin extends EntryAdmin {
   readonly #vault: VaultClient;
   readonly #mounts: KvMountResolver;
   readonly #address: string;
@@ -40,6 +30,7 @@ export class VaultUserAdmin implements UserAdmin {
   readonly #versions = new Map<string, number>();
 
   constructor(parts: { vault: VaultClient; mounts: KvMountResolver; address: string }) {
+    super();
     this.#vault = parts.vault;
     this.#mounts = parts.mounts;
     this.#address = parts.address;
@@ -53,31 +44,6 @@ export class VaultUserAdmin implements UserAdmin {
     await this.#kv(mount);
   }
 
-  getUser(mount: string, name: string): Promise<SecretFields | null> {
-    return this.#get(mount, 'user', name);
-  }
-  putUser(mount: string, name: string, fields: SecretFields): Promise<void> {
-    return this.#put(mount, 'user', name, fields);
-  }
-  deleteUser(mount: string, name: string): Promise<boolean> {
-    return this.#delete(mount, 'user', name);
-  }
-  listUsers(mount: string): Promise<string[]> {
-    return this.#list(mount, 'user');
-  }
-  getGroup(mount: string, name: string): Promise<SecretFields | null> {
-    return this.#get(mount, 'group', name);
-  }
-  putGroup(mount: string, name: string, fields: SecretFields): Promise<void> {
-    return this.#put(mount, 'group', name, fields);
-  }
-  deleteGroup(mount: string, name: string): Promise<boolean> {
-    return this.#delete(mount, 'group', name);
-  }
-  listGroups(mount: string): Promise<string[]> {
-    return this.#list(mount, 'group');
-  }
-
   async close(): Promise<void> {
     this.#vault.close();
   }
@@ -88,7 +54,7 @@ export class VaultUserAdmin implements UserAdmin {
     throw new AdminError(describeMountProblem(mount, found.why));
   }
 
-  async #get(mount: string, kind: EntryKind, name: string): Promise<SecretFields | null> {
+  protected async getEntry(kind: EntryKind, mount: string, name: string): Promise<SecretFields | null> {
     checkName(kind, name);
     const kv = await this.#kv(mount);
     const path = secretPath(kv, segmentsOf(kind, name));
@@ -108,7 +74,7 @@ export class VaultUserAdmin implements UserAdmin {
     throw refusal(response, 'read', path, '"read"');
   }
 
-  async #put(mount: string, kind: EntryKind, name: string, fields: SecretFields): Promise<void> {
+  protected async putEntry(kind: EntryKind, mount: string, name: string, fields: SecretFields): Promise<void> {
     checkName(kind, name);
     const kv = await this.#kv(mount);
     const path = secretPath(kv, segmentsOf(kind, name));
@@ -125,8 +91,8 @@ export class VaultUserAdmin implements UserAdmin {
     throw refusal(response, 'update', path, '"create" and "update"');
   }
 
-  async #delete(mount: string, kind: EntryKind, name: string): Promise<boolean> {
-    if ((await this.#get(mount, kind, name)) === null) return false;
+  protected async deleteEntry(kind: EntryKind, mount: string, name: string): Promise<boolean> {
+    if ((await this.getEntry(kind, mount, name)) === null) return false;
     const kv = await this.#kv(mount);
     const data = secretPath(kv, segmentsOf(kind, name));
     // KV v2: deleting the metadata removes every version, so the name is gone completely.
@@ -138,7 +104,7 @@ export class VaultUserAdmin implements UserAdmin {
     throw refusal(response, 'delete', path, '"delete"');
   }
 
-  async #list(mount: string, kind: EntryKind): Promise<string[]> {
+  protected async listEntries(kind: EntryKind, mount: string): Promise<string[]> {
     const kv = await this.#kv(mount);
     const folder = secretPath(kv, kind === 'group' ? [GROUPS_FOLDER] : [], 'metadata');
     const path = folder.endsWith('/') ? folder : `${folder}/`;
@@ -150,7 +116,7 @@ export class VaultUserAdmin implements UserAdmin {
     const names = (Array.isArray(keys) ? keys : []).filter((key): key is string => typeof key === 'string' && nameProblem(kind, key) === null);
     if (kv.version === 1) return sortNames(names);
     // KV v2 lists deleted (not destroyed) secrets too: keep only the live ones, as the server sees them.
-    const live = await mapLimit(names, READ_CONCURRENCY, async (name) => ((await this.#get(mount, kind, name)) === null ? null : name));
+    const live = await mapLimit(names, READ_CONCURRENCY, async (name) => ((await this.getEntry(kind, mount, name)) === null ? null : name));
     return sortNames(live.filter((name): name is string => name !== null));
   }
 }
