@@ -19,6 +19,8 @@ const USERS = {
     cat: { password: 'cat-Secret-2', access: 'registry:catalog:*;repository:localhost:5000/x:pull' },
     messy: { password: 'messy-Secret-3', access: ' repository:linux/db:pull ; garbage ; repository:linux/app: ;' },
     none: { password: 'none-Secret-4', access: '' },
+    grouped: { password: 'grouped-Secret-5', access: 'repository:users/${account}/**:*', groups: 'devs, ops, missing' },
+    _groups: { devs: { access: 'repository:team/**:pull' }, ops: { access: 'repository:team/db:push;registry:catalog:*' } },
   },
 };
 
@@ -179,6 +181,45 @@ test('unparseable access entries are ignored (and logged once); the rest still w
     'the user\'s entry "garbage" ignored: expected type:name:actions',
     'the user\'s entry "repository:linux/app:" ignored: no actions: expected a comma-separated list such as pull,push, or *',
   ]);
+});
+
+test("groups: the user's own entries and every group's, united; a missing group is logged once", async () => {
+  const scopes = ['repository:team/db:pull,push,delete', 'repository:team/a/b:pull', 'repository:users/grouped/x:push', 'registry:catalog:*']
+    .map((scope) => `scope=${scope}`)
+    .join('&');
+  for (let i = 0; i < 2; i += 1) {
+    const { status, body } = await getToken(server, `service=registry&${scopes}`, ['grouped', 'grouped-Secret-5']);
+    assert.equal(status, 200);
+    assert.deepEqual(claimsOf(body.token).access, [
+      { type: 'repository', name: 'team/db', actions: ['pull', 'push'] },
+      { type: 'repository', name: 'team/a/b', actions: ['pull'] },
+      { type: 'repository', name: 'users/grouped/x', actions: ['push'] },
+      { type: 'registry', name: 'catalog', actions: ['*'] },
+    ]);
+  }
+  const missing = server
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes('group \\"missing\\" does not exist'));
+  assert.equal(missing.length, 1);
+});
+
+test('the groups folder, or any name starting with _, is never a user', async () => {
+  for (const name of ['_groups', '_devs']) {
+    const { status, body } = await getToken(server, 'service=registry', [name, 'x']);
+    assert.deepEqual([status, body], [401, UNAUTHORIZED_BAD]);
+  }
+});
+
+test('a plaintext password (Godoauth) works and is reported once, with how to hash it', async () => {
+  for (let i = 0; i < 3; i += 1) assert.equal((await getToken(server, 'service=registry', ['none', 'none-Secret-4'])).status, 200);
+  const warnings = server
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes('the password of none in registry is stored in plaintext'));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /vault-registry-auth user passwd registry none, or htpasswd -nB none/u);
+  assert.equal(server.logs().includes('none-Secret-4'), false);
 });
 
 test('404 and 405 in the same JSON shape', async () => {
