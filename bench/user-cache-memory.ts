@@ -25,6 +25,9 @@ class GeneratedStore implements UserStore {
   async lookupGroup(): Promise<GroupRecord | null> {
     return null;
   }
+  async lookupAnonymous(): Promise<GroupRecord | null> {
+    return null;
+  }
   describe(): string {
     return 'generated';
   }

@@ -20,6 +20,12 @@ path "registry/*" {
 #   capabilities = ["read"]
 # }
 
+# Signing keys kept in Vault (token.vault_path), read with the same token;
+# the policy path is token.vault_path as written in the config:
+# path "secret/data/registry-token" {
+#   capabilities = ["read"]
+# }
+
 # Finding a mount's KV version (sys/internal/ui/mounts/<mount>, the endpoint
 # Vault's own CLI uses) is allowed to any token with a capability on the
 # mount: the block above is enough.

@@ -21,6 +21,17 @@ OPENBAO_SDK_VERSION=v2.6.0
 VAULT_VERSION=v1.13.1
 REGISTRY_VERSION=v3.1.2
 CRANE_VERSION=v0.22.1
+# Registry clients of the end-to-end tests, built from the proxy: oras 1.3.x
+# (the proxy serves v1.3.4-v1.3.6 of the 1.3 line; about 1.5 min to build on
+# a new machine) and Helm 3 (about 4.5-6 min: the Kubernetes modules). Helm
+# 3.18 and later log in with the OAuth2 POST password grant first, then retry
+# with GET when that fails.
+ORAS_VERSION=v1.3.6
+HELM_VERSION=v3.22.0
+# containerd (with ctr) and docker.io (dockerd and its docker CLI) come from
+# Debian's stable release (bookworm: containerd 1.6.20, docker.io 20.10.24),
+# which only takes security fixes, so they are not pinned further: a pinned
+# Debian version disappears from the mirror with the next fix.
 
 PEERS_DIR=${VRA_PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vault-registry-auth/peers}
 BIN="$PEERS_DIR/bin"
@@ -92,30 +103,51 @@ install_go_tool() { # NAME PACKAGE VERSION
   GOBIN="$BIN" CGO_ENABLED=0 go install "$pkg@$version" && stamp "$name" "$version"
 }
 
-# install_debian COMMAND PACKAGE: the command from Debian's package, unless present.
+# install_debian PACKAGE COMMAND...: Debian's PACKAGE, unless every COMMAND
+# (a name looked up on PATH, or an absolute path) is present already.
 apt_updated=
 install_debian() {
-  local command=$1 package=$2
-  if command -v "$command" >/dev/null 2>&1; then say "$command present"; return 0; fi
+  local package=$1 command missing=(); shift
+  for command in "$@"; do command -v "$command" >/dev/null 2>&1 || missing+=("$command"); done
+  if [ ${#missing[@]} -eq 0 ]; then say "$* present"; return 0; fi
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    say "$command: install it with your package manager (Debian: apt-get install $package)"; return 1
+    say "${missing[*]}: install it with your package manager (Debian: apt-get install $package)"; return 1
   fi
   say "installing $package from Debian"
   if [ -z "$apt_updated" ]; then apt-get update -qq >/dev/null && apt_updated=1; fi
+  # A daemon package (containerd, docker.io) starts its service on install
+  # unless policy-rc.d says no; the tests start daemons of their own only.
+  local policy=/usr/sbin/policy-rc.d added_policy= rc
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added_policy=1
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null
+  rc=$?
+  if [ -n "$added_policy" ]; then rm -f "$policy"; fi
+  [ $rc -eq 0 ] || return $rc
+  for command in "$@"; do
+    command -v "$command" >/dev/null 2>&1 || { say "$package did not bring $command"; return 1; }
+  done
+  say "$package $(dpkg-query -W -f='${Version}' "$package" 2>/dev/null) installed"
 }
 
 if have_go; then
   install_vault_server || failed+=(vault-server)
   install_go_tool registry github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION" || failed+=(registry)
   install_go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION" || failed+=(crane)
+  install_go_tool oras oras.land/oras/cmd/oras "$ORAS_VERSION" || failed+=(oras)
+  install_go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" || failed+=(helm)
 else
-  say "Go is not installed: the Vault server, registry and crane cannot be built (https://go.dev/dl)"
-  failed+=(vault-server registry crane)
+  say "Go is not installed: the Vault server, registry, crane, oras and helm cannot be built (https://go.dev/dl)"
+  failed+=(vault-server registry crane oras helm)
 fi
 install_debian skopeo skopeo || failed+=(skopeo)
 # htpasswd (apache2-utils) writes the $2y$ bcrypt hashes operators bring along.
-install_debian htpasswd apache2-utils || failed+=(htpasswd)
+install_debian apache2-utils htpasswd || failed+=(htpasswd)
+install_debian containerd containerd ctr || failed+=(containerd)
+# dockerd, and Debian's docker CLI of the same version (a `docker` alone, a
+# newer CLI in /usr/local/bin on some machines, is not enough).
+install_debian docker.io dockerd /usr/bin/docker || failed+=(docker.io)
 
 if [ ${#failed[@]} -gt 0 ]; then
   say "missing peers: ${failed[*]}"

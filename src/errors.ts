@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'URI_TOO_LONG'
+  | 'UNSUPPORTED_GRANT_TYPE'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 

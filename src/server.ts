@@ -17,7 +17,9 @@ import { answerClientError } from './http/client-error.js';
 import { createLogger } from './logger.js';
 import { generateSigningKeyFiles } from './tokens/generate.js';
 import { createSigner } from './tokens/signer.js';
-import { loadSigningKey } from './tokens/signing-key.js';
+import { KeyFileError, loadKeyFiles } from './tokens/key-files.js';
+import type { OpenKeySet } from './tokens/key-set.js';
+import { openVaultKeySet, VaultKeySetError } from './tokens/vault-key-set.js';
 import { createUserFileIfMissing } from './users/bootstrap.js';
 import { FileUserStore } from './users/file-user-store.js';
 import type { UserStore } from './users/user-store.js';
@@ -52,10 +54,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const events = options.events ?? new ServerEvents();
   logEvents(events, logger);
 
-  // The key first: a start that fails on it must not have created users.
-  const signingKey = await prepareSigningKey(config, logger);
-  const users = await openUserStore(config, { logger, announce, clock, events });
-  const signer = createSigner(signingKey, { x5c: config.token.x5c });
+  // One Vault client for users and keys. The keys first: a start that fails
+  // on them must not have created users.
+  const vault = config.storage.kind === 'vault' ? await openVault(config.storage, clock, events) : null;
+  const keys = await openKeys(config, vault, logger).catch((error: unknown) => {
+    vault?.close();
+    throw error;
+  });
+  const users = await openUserStore(config, vault, { logger, announce, clock, events });
+  const signer = createSigner(keys, { x5c: config.token.x5c });
   const reportPlaintext = onceEach<string>((key) => {
     const [service, account] = key.split('\u0000');
     logger.warn(
@@ -107,8 +114,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     url,
     realm: config.http.realmPaths,
     users: users.describe(),
-    alg: signingKey.alg,
-    kid: signingKey.kid,
+    alg: keys.active().alg,
+    kid: keys.active().kid,
+    published: keys
+      .verifiers()
+      .slice(1)
+      .map((key) => key.kid),
   });
 
   return {
@@ -117,6 +128,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      keys.close();
       await users.close();
     },
   };
@@ -129,8 +141,12 @@ interface StoreContext {
   readonly events: ServerEvents;
 }
 
-async function openUserStore(config: Config, context: StoreContext): Promise<UserStore> {
-  if (config.storage.kind === 'vault') return openVaultStore(config, config.storage, context);
+async function openUserStore(config: Config, vault: VaultClient | null, context: StoreContext): Promise<UserStore> {
+  if (config.storage.kind === 'vault') {
+    // startServer opens the client whenever the storage is Vault.
+    if (!vault) throw new Error('no Vault client for storage.vault');
+    return openVaultStore(config, config.storage, vault, context);
+  }
   const firstService = config.services ? [...config.services.values()][0] : 'registry';
   const created = await createUserFileIfMissing(config.storage.path, firstService ?? 'registry', config.passwords.hash);
   if (created) {
@@ -148,17 +164,10 @@ async function openUserStore(config: Config, context: StoreContext): Promise<Use
  * mount, saying clearly what the policy lacks; Vault being down does not
  * stop the start (the server answers 503 until it is back).
  */
-async function openVaultStore(config: Config, storage: VaultStorageConfig, { logger, clock, events }: StoreContext): Promise<UserStore> {
+async function openVaultStore(config: Config, storage: VaultStorageConfig, vault: VaultClient, { logger, clock, events }: StoreContext): Promise<UserStore> {
   if (config.services === null) {
     logger.warn('no services list configured: any KV mount the Vault token can read is reachable as a service');
   }
-  let vault: VaultClient;
-  try {
-    vault = await openVaultClient(storage, clock, events);
-  } catch (error) {
-    throw new StartupError((error as Error).message);
-  }
-  await vault.start();
   const mounts = new KvMountResolver(vault, { kvVersion: storage.kvVersion, ttlMs: storage.mountTtlMs, clock });
   const store = new VaultUserStore({ vault, mounts, events, timeoutMs: storage.timeoutMs, address: storage.address });
   for (const problem of await store.check(config.services ? [...new Set(config.services.values())] : [])) {
@@ -167,16 +176,33 @@ async function openVaultStore(config: Config, storage: VaultStorageConfig, { log
   return config.cache.ttlMs > 0 ? new CachingUserStore(store, config.cache, clock, events) : store;
 }
 
-async function prepareSigningKey(config: Config, logger: Logger) {
-  const { key, certificate, generate, kid } = config.token;
-  if (generate && !existsSync(key) && !existsSync(certificate)) {
-    await generateSigningKeyFiles(key, certificate, config.token.issuer);
-    logger.info('generated a signing key and certificate', { key, certificate });
-  }
+/** The one Vault client (pool, login, renewal, breaker), logged in; Vault being down does not stop the start. */
+async function openVault(storage: VaultStorageConfig, clock: Clock, events: ServerEvents): Promise<VaultClient> {
+  let vault: VaultClient;
   try {
-    return await loadSigningKey(key, certificate, kid);
+    vault = await openVaultClient(storage, clock, events);
   } catch (error) {
-    throw new StartupError(`token.key and token.certificate (${key}, ${certificate}): ${describeFileError(error)}`);
+    throw new StartupError((error as Error).message);
+  }
+  await vault.start();
+  return vault;
+}
+
+/** The key set: files (made first for the embedded default), or the Vault secret, read again on a timer. */
+async function openKeys(config: Config, vault: VaultClient | null, logger: Logger): Promise<OpenKeySet> {
+  const source = config.token.keys;
+  try {
+    if (source.from === 'vault') {
+      if (!vault) throw new StartupError('token.vault_path needs storage.vault');
+      return await openVaultKeySet({ vault, path: source.path, reloadMs: source.reloadMs, kidFormat: config.token.kid, logger });
+    }
+    if (source.generate && !existsSync(source.key) && !existsSync(source.certificate)) {
+      await generateSigningKeyFiles(source.key, source.certificate, config.token.issuer);
+      logger.info('generated a signing key and certificate', { key: source.key, certificate: source.certificate });
+    }
+    return await loadKeyFiles(source, config.token.kid);
+  } catch (error) {
+    throw error instanceof VaultKeySetError || error instanceof KeyFileError ? new StartupError(error.message) : error;
   }
 }
 

@@ -49,6 +49,23 @@ export interface FileStorageConfig {
   readonly path: string;
 }
 
+/**
+ * The key set's source: files read once at start (`token.key`,
+ * `token.certificate`, `token.published`), or a Vault KV secret read again
+ * every `reloadMs` (`token.vault_path`, `token.reload`).
+ */
+export type TokenKeysConfig =
+  | {
+      readonly from: 'files';
+      readonly key: string;
+      readonly certificate: string;
+      /** Certificate files of keys that only verify. */
+      readonly published: readonly string[];
+      /** Make key and certificate when both are missing (the embedded default). */
+      readonly generate: boolean;
+    }
+  | { readonly from: 'vault'; readonly path: string; readonly reloadMs: number };
+
 export interface Config {
   /** Folder of the config file: relative paths were resolved against it. */
   readonly baseDir: string;
@@ -67,12 +84,15 @@ export interface Config {
   readonly token: {
     readonly issuer: string;
     readonly expirationSeconds: number;
-    readonly certificate: string;
-    readonly key: string;
+    /** Where the signing keys come from (files, or a Vault secret). */
+    readonly keys: TokenKeysConfig;
     readonly kid: KeyIdFormat;
     readonly x5c: boolean;
-    readonly generate: boolean;
+    /** Lifetime of refresh tokens (default 90 days). */
+    readonly refreshExpirationSeconds: number;
   };
   /** service name → storage mount; null when any service may be asked for. */
   readonly services: ReadonlyMap<string, string> | null;
+  /** service name → the access string of requests without credentials, from the config. */
+  readonly anonymous: ReadonlyMap<string, string>;
 }

@@ -7,8 +7,9 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { core } from 'zod';
 import { configSchema, type ConfigFile } from './schema.js';
+import { checkAccess } from '../domain/access.js';
 import { DEFAULT_KUBERNETES_JWT_FILE } from '../vault/auth/kubernetes.js';
-import type { Config, VaultAuthConfig, VaultTlsConfig } from './config.js';
+import type { Config, TokenKeysConfig, VaultAuthConfig, VaultTlsConfig } from './config.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -93,13 +94,13 @@ function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: st
     token: {
       issuer: file.token.issuer,
       expirationSeconds: file.token.expiration,
-      certificate: fromBase(file.token.certificate),
-      key: fromBase(file.token.key),
+      keys: resolveTokenKeys(file, fromBase, problems),
       kid: file.token.kid,
       x5c: file.token.x5c,
-      generate: file.token.generate,
+      refreshExpirationSeconds: file.token.refresh_expiration,
     },
     services: file.services ? resolveServices(file.services, problems) : null,
+    anonymous: resolveAnonymous(file.services, problems),
   };
 }
 
@@ -209,11 +210,42 @@ function resolveVaultTls(tls: NonNullable<VaultFile['tls']>, env: ConfigEnv, fro
   };
 }
 
+const DEFAULT_KEY_RELOAD_MS = 30_000;
+
+/** Keys from files (Godoauth's token.key and token.certificate) or from Vault (token.vault_path), not both. */
+function resolveTokenKeys(file: ConfigFile, fromBase: (p: string) => string, problems: string[]): TokenKeysConfig {
+  const { key, certificate, published, vault_path: vaultPath, reload, generate } = file.token;
+  if (vaultPath !== undefined) {
+    for (const [name, value] of Object.entries({ key, certificate, published })) {
+      if (value !== undefined) problems.push(`token.${name} is not used with token.vault_path: the keys are read from Vault (give one or the other)`);
+    }
+    if (generate) problems.push('token.generate is not used with token.vault_path: write the keys to Vault (see keys generate)');
+    if (!file.storage.vault) problems.push("token.vault_path needs storage.vault: the keys are read with the server's Vault client");
+    return { from: 'vault', path: vaultPath, reloadMs: reload ?? DEFAULT_KEY_RELOAD_MS };
+  }
+  if (reload !== undefined) problems.push('token.reload is only used with token.vault_path (key files are read once, at start)');
+  if (key === undefined) problems.push('token.key is required (the PEM private key file), or token.vault_path');
+  if (certificate === undefined) problems.push('token.certificate is required (the PEM certificate of token.key), or token.vault_path');
+  return { from: 'files', key: fromBase(key ?? ''), certificate: fromBase(certificate ?? ''), published: (published ?? []).map(fromBase), generate };
+}
+
 function resolveServices(services: NonNullable<ConfigFile['services']>, problems: string[]): Map<string, string> {
   const map = new Map<string, string>();
   services.forEach((service, index) => {
     if (map.has(service.name)) problems.push(`services.${index}.name repeats the service ${JSON.stringify(service.name)}`);
     map.set(service.name, service.mount ?? service.name);
+  });
+  return map;
+}
+
+/** service → its configured anonymous access string, each checked like any access string. */
+function resolveAnonymous(services: ConfigFile['services'], problems: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  (services ?? []).forEach((service, index) => {
+    if (service.anonymous === undefined || service.anonymous.trim() === '') return;
+    const checked = checkAccess(service.anonymous);
+    if (!checked.ok) problems.push(`services.${index}.anonymous: ${checked.problems.join('; ')}`);
+    else map.set(service.name, service.anonymous);
   });
   return map;
 }

@@ -66,6 +66,12 @@ const mountPath = text('a Vault mount path such as registry').refine((value) => 
   message: 'must be a mount path of plain segments separated by "/"',
 });
 
+/** A secret's path as `vault read` and the HTTP API name it (`secret/data/registry-token` for KV v2), without /v1/. */
+const vaultApiPath = text('a Vault path such as secret/data/registry-token').refine(
+  (value) => !value.startsWith('v1/') && value.split('/').every((part) => checkPathSegment(part).ok),
+  { message: 'must be a Vault path such as secret/data/registry-token: plain segments separated by "/", without a leading "/" or "v1/"' },
+);
+
 const realmPath = text('an absolute path such as /auth').refine((value) => /^\/[A-Za-z0-9._~/-]*$/u.test(value), {
   message: 'must be an absolute URL path such as /auth',
 });
@@ -174,13 +180,19 @@ export const configSchema = z.strictObject(
       {
         issuer: text('the issuer name the registry expects'),
         expiration: expirationSeconds,
-        certificate: text('a file path'),
-        key: text('a file path'),
+        // The active key: these two files (Godoauth's keys), or the Vault secret at vault_path.
+        certificate: text('a file path').optional(),
+        key: text('a file path').optional(),
+        // Certificates of keys that only verify (the next one before a switch, the previous one after it).
+        published: z.array(text('a file path'), { error: 'must be a list of certificate files' }).optional(),
+        vault_path: vaultApiPath.optional(),
+        reload: durationMs.optional(),
         kid: z.enum(['thumbprint', 'libtrust'], { error: 'must be thumbprint (registry v3) or libtrust (registry 2.x)' }).default('thumbprint'),
         x5c: z.boolean({ error: 'must be true or false' }).default(false),
         generate: z.boolean({ error: 'must be true or false' }).default(false),
+        refresh_expiration: expirationSeconds.default(90 * 86_400),
       },
-      { error: 'must be a mapping with issuer, expiration, certificate and key' },
+      { error: 'must be a mapping with issuer, expiration, and certificate and key (or vault_path)' },
     ),
     passwords: z
       .strictObject(
@@ -207,8 +219,9 @@ export const configSchema = z.strictObject(
           {
             name: segment('a service name such as registry'),
             mount: mountPath.optional(),
+            anonymous: z.string({ error: 'must be an access string such as repository:library/**:pull' }).optional(),
           },
-          { error: 'must be a mapping with name (and optionally mount)' },
+          { error: 'must be a mapping with name (and optionally mount and anonymous)' },
         ),
         { error: 'must be a list of {name, mount}' },
       )

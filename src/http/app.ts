@@ -15,13 +15,16 @@ import { type Clock, systemClock } from '../util/clock.js';
 import { limitedLog } from '../util/log-limiter.js';
 import { onceEach } from '../util/report-once.js';
 import type { RequestState } from './context.js';
-import { tokenEndpoint } from './endpoints/token.js';
+import type { FlowDeps } from '../flow/deps.js';
+import { tokenGet } from './endpoints/token-get.js';
+import { tokenPost } from './endpoints/token-post.js';
+import { registerKeyEndpoints } from './endpoints/keys.js'; // keys (issue 7): GET /certs, GET /jwks
 import { accessLog } from './middleware/access-log.js';
 import { boundQuery } from './middleware/bound-query.js';
 import { errorHandler } from './middleware/error-handler.js';
 
 export interface AppDependencies {
-  readonly config: Pick<Config, 'token' | 'services' | 'http'>;
+  readonly config: Pick<Config, 'token' | 'services' | 'anonymous' | 'http'>;
   readonly users: UserStore;
   readonly verifier: PasswordVerifier;
   readonly signer: TokenSigner;
@@ -43,14 +46,24 @@ export function createApp({ config, users, verifier, signer, logger, clock = sys
     ({ service, account, problem }) => `${service}\u0000${account}\u0000${problem}`,
   );
 
-  const router = new Router<RequestState>();
-  const token = tokenEndpoint({
+  const reportPlaintextRefresh = onceEach<string>((key) => {
+    const [service, account] = key.split('\u0000');
+    logger.warn(`no refresh token for ${account} in ${service}: the password is stored in plaintext; hash it to let docker login keep an identity token`, {
+      service,
+      account,
+    });
+  });
+  const flow: FlowDeps = {
     issuer: config.token.issuer,
     expirationSeconds: config.token.expirationSeconds,
+    refreshExpirationSeconds: config.token.refreshExpirationSeconds,
     services: config.services,
+    anonymous: config.anonymous,
     users,
     verifier,
     signer,
+    refreshKeys: signer.keySet,
+    clock,
     onAccessProblems: (problems, { service, account }) => {
       for (const problem of problems) reportAccessProblem({ service, account, problem });
     },
@@ -58,8 +71,18 @@ export function createApp({ config, users, verifier, signer, logger, clock = sys
       configured
         ? limited('configured-mount', () => logger.error('a configured service has no usable user store: answering 503 (see the start-up check)', { mount }))
         : limited('unknown-mount', () => logger.warn('a request named a service that is no user store; answered as bad credentials', { service: mount })),
-  });
-  for (const path of config.http.realmPaths) router.get(path, ...token);
+    onPlaintextRefresh: (service, account) => reportPlaintextRefresh(`${service}\u0000${account}`),
+  };
+
+  const router = new Router<RequestState>();
+  for (const path of config.http.realmPaths) {
+    router.get(path, tokenGet(flow));
+    router.post(path, tokenPost(flow));
+  }
+
+  // --- keys (issue 7, item 4): GET /certs and GET /jwks, public, from the signer's current key set ---
+  registerKeyEndpoints(router, signer.keySet);
+  // --- end keys ---
 
   app.use(accessLog(logger));
   app.use(errorHandler(logger));

@@ -2,7 +2,10 @@
  * Error codes → HTTP answers: the only place that knows which status, which
  * headers and which message a client gets for a failure. The realm's GET
  * answers in Docker's shape, {"errors":[{"code","message"}]}, which docker,
- * containerd and podman parse.
+ * containerd and podman parse; its POST in OAuth2's, {"error",
+ * "error_description"}. Bad credentials are a 401 on both (podman words its
+ * message from the 401; containerd falls back from POST to GET on 400, 401,
+ * 404 and 405, never on a 5xx).
  */
 import type { AppError, ErrorCode } from '../errors.js';
 
@@ -17,6 +20,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   URI_TOO_LONG: 414,
+  UNSUPPORTED_GRANT_TYPE: 400,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 };
@@ -41,10 +45,37 @@ export function statusOf(code: ErrorCode): number {
 }
 
 export function dockerErrorAnswer(error: AppError): ErrorAnswer {
-  const status = STATUS[error.code];
+  const message = GENERIC_MESSAGES[error.code] ?? error.message;
+  return { status: STATUS[error.code], headers: headersOf(error), body: { errors: [{ code: error.code, message }] } };
+}
+
+// RFC 6749 section 5.2 error codes (temporarily_unavailable and server_error from 4.1.2.1).
+const OAUTH_ERRORS: Readonly<Partial<Record<ErrorCode, string>>> = {
+  UNAUTHORIZED: 'invalid_grant',
+  INVALID_SCOPE: 'invalid_scope',
+  UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
+  UNAVAILABLE: 'temporarily_unavailable',
+  INTERNAL: 'server_error',
+};
+
+export interface OAuthErrorAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: { readonly error: string; readonly error_description: string };
+}
+
+export function oauthErrorAnswer(error: AppError): OAuthErrorAnswer {
+  const description = GENERIC_MESSAGES[error.code] ?? error.message;
+  return {
+    status: STATUS[error.code],
+    headers: headersOf(error),
+    body: { error: OAUTH_ERRORS[error.code] ?? 'invalid_request', error_description: description },
+  };
+}
+
+function headersOf(error: AppError): Record<string, string> {
   const headers: Record<string, string> = {};
   if (error.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = BASIC_CHALLENGE;
   if (error.code === 'UNAVAILABLE') headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS)));
-  const message = GENERIC_MESSAGES[error.code] ?? error.message;
-  return { status, headers, body: { errors: [{ code: error.code, message }] } };
+  return headers;
 }

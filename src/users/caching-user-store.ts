@@ -60,6 +60,10 @@ export class CachingUserStore implements UserStore {
     return this.#cached(`g\u0000${mount}\u0000${group}`, mount, () => this.#inner.lookupGroup(mount, group)) as Promise<GroupRecord | null>;
   }
 
+  lookupAnonymous(mount: string): Promise<GroupRecord | null> {
+    return this.#cached(`a\u0000${mount}`, mount, () => this.#inner.lookupAnonymous(mount)) as Promise<GroupRecord | null>;
+  }
+
   async #cached(key: string, mount: string, fetch: () => Promise<UserRecord | GroupRecord | null>): Promise<UserRecord | GroupRecord | null> {
     const entry = this.#entries.get(key);
     const age = entry ? this.#clock.now() - entry.fetchedAt : Number.POSITIVE_INFINITY;

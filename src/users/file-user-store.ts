@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { unavailable } from '../errors.js';
-import { GROUPS_FOLDER, type GroupRecord, toGroupRecord, toUserRecord, type UserRecord, type UserStore } from './user-store.js';
+import { ANONYMOUS_ENTRY, GROUPS_FOLDER, type GroupRecord, toGroupRecord, toUserRecord, type UserRecord, type UserStore } from './user-store.js';
 
 type Users = Record<string, Record<string, unknown>>;
 
@@ -27,6 +27,11 @@ export class FileUserStore implements UserStore {
   async lookupGroup(mount: string, group: string): Promise<GroupRecord | null> {
     const groups = ownMapping(ownMapping(await this.#users(), mount) ?? {}, GROUPS_FOLDER);
     return groups && Object.hasOwn(groups, group) ? toGroupRecord(groups[group]) : null;
+  }
+
+  async lookupAnonymous(mount: string): Promise<GroupRecord | null> {
+    const entry = ownMapping(ownMapping(await this.#users(), mount) ?? {}, ANONYMOUS_ENTRY);
+    return entry ? toGroupRecord(entry) : null;
   }
 
   describe(): string {

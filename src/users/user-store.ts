@@ -22,6 +22,9 @@ export interface GroupRecord {
  */
 export const GROUPS_FOLDER = '_groups';
 
+/** Where a service's anonymous access string lives: the secret `<mount>/_anonymous` (field `access`). */
+export const ANONYMOUS_ENTRY = '_anonymous';
+
 export interface UserStore {
   /**
    * The user `account` of the storage `mount`, or null when there is none.
@@ -32,6 +35,8 @@ export interface UserStore {
   lookup(mount: string, account: string): Promise<UserRecord | null>;
   /** The group `group` of the storage `mount`, or null; the same errors as lookup. */
   lookupGroup(mount: string, group: string): Promise<GroupRecord | null>;
+  /** The access of requests without credentials stored in the mount (`_anonymous`), or null. */
+  lookupAnonymous(mount: string): Promise<GroupRecord | null>;
   /** A line for the start-up log. */
   describe(): string;
   close(): Promise<void>;

@@ -6,7 +6,7 @@
  */
 import { AppError, isAppError, unavailable, unknownService } from '../errors.js';
 import type { ServerEvents } from '../events.js';
-import { GROUPS_FOLDER, type GroupRecord, toGroupRecord, toUserRecord, type UserRecord, type UserStore } from '../users/user-store.js';
+import { ANONYMOUS_ENTRY, GROUPS_FOLDER, type GroupRecord, toGroupRecord, toUserRecord, type UserRecord, type UserStore } from '../users/user-store.js';
 import type { VaultClient } from './client.js';
 import { type KvMount, type KvMountResolver, secretPath, userSecretPath } from './mounts.js';
 import { withDeadline } from './transport.js';
@@ -36,6 +36,10 @@ export class VaultUserStore implements UserStore {
 
   lookupGroup(mount: string, group: string): Promise<GroupRecord | null> {
     return this.#bounded(this.#read(mount, [GROUPS_FOLDER, group]).then(toGroupRecord));
+  }
+
+  lookupAnonymous(mount: string): Promise<GroupRecord | null> {
+    return this.#bounded(this.#read(mount, [ANONYMOUS_ENTRY]).then(toGroupRecord));
   }
 
   /** The whole lookup (mount detection, a login again, the read) within the storage timeout. */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { hashPassword } from '../../src/passwords/hash.js';
 import { ManualClock } from '../helpers/clock.js';
 import { requirePeers } from '../helpers/peers.js';
 import { run, type RunResult } from '../helpers/process.js';
@@ -166,6 +167,49 @@ describe('a real registry with real clients', { skip: peers.skip }, () => {
     clock.advance(30_000);
     const again = await crane(dev1, 'append', '--new_layer', path.join(work, 'layer.tar'), '--new_tag', target('v2'));
     assert.ok(refused(again), `the push should be refused:\n${again.stderr}`);
+  });
+
+  test('the refresh-token flow: crane and skopeo with an identity token, refused after a password change once the cache TTL has passed', async () => {
+    // A hashed password (plaintext ones get no refresh token), written with `vault write`.
+    await vault.cliOk('write', 'registry/refresher', `password=${await hashPassword('refresher-Secret', 'bcrypt')}`, 'access=repository:team/app:*');
+    const login = await fetch(`http://127.0.0.1:${new URL(server.url).port}/auth`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'docker',
+        service: 'registry',
+        access_type: 'offline',
+        username: 'refresher',
+        password: 'refresher-Secret',
+      }),
+    });
+    assert.equal(login.status, 200);
+    const identityToken = ((await login.json()) as { refresh_token: string }).refresh_token;
+    // What `docker login` leaves behind when it received a refresh token: the
+    // user name with an empty password, and the identitytoken.
+    const config = await mkdtemp(path.join(work, 'identity-'));
+    const auth = Buffer.from('refresher:').toString('base64');
+    await writeFile(path.join(config, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth, identitytoken: identityToken } } }));
+    const withIdentity = { env: { DOCKER_CONFIG: config, HOME: config } };
+    const pushed = await run(
+      peers.paths.crane,
+      ['append', '--new_layer', path.join(work, 'layer.tar'), '--new_tag', ref('by-refresher'), '--insecure'],
+      withIdentity,
+    );
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const pulled = await run(
+      peers.paths.skopeo,
+      ['--insecure-policy', 'inspect', '--tls-verify=false', '--authfile', path.join(config, 'config.json'), `docker://${ref('by-refresher')}`],
+      withIdentity,
+    );
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.match(server.logs(), /"method":"POST".*"account":"refresher"|"account":"refresher".*"method":"POST"/u);
+
+    await vault.cliOk('write', 'registry/refresher', `password=${await hashPassword('changed-Secret', 'bcrypt')}`, 'access=repository:team/app:*');
+    clock.advance(30_000);
+    const refused = await run(peers.paths.crane, ['manifest', ref('by-refresher'), '--insecure'], withIdentity);
+    assert.ok(refused.code !== 0, 'the identity token is refused after the password change');
   });
 
   test('a user whose Vault entry is deleted is refused once the user cache TTL (30 s) has passed', async () => {

@@ -1,6 +1,7 @@
 /**
- * Finds the real peers (Vault server, registry, crane, skopeo) that
- * scripts/install-peers.sh installs. On a laptop without them, the tests that
+ * Finds the real peers (Vault server, registry, crane, skopeo, oras, helm,
+ * containerd and ctr, dockerd and docker) that scripts/install-peers.sh
+ * installs. On a laptop without them, the tests that
  * need them are skipped with a message saying how to install them; in CI
  * (CI=true) a missing peer is a failure.
  */
@@ -13,7 +14,7 @@ export const PEERS_BIN = path.join(
   'bin',
 );
 
-const INSTALL_HINT = 'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo and htpasswd) to install the peers';
+const INSTALL_HINT = 'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo, htpasswd, containerd and docker.io) to install the peers';
 
 function executable(file: string): boolean {
   try {
@@ -31,20 +32,28 @@ function onPath(name: string): string | null {
   return null;
 }
 
-/** The path of the first of `names` found in the peers' bin folder (or, for Debian packages, on PATH). */
+/**
+ * The path of the first of `names` found in the peers' bin folder (or, for
+ * Debian packages, on PATH). An absolute name is taken as it is, when it is
+ * there, before any other.
+ */
 export function findPeer(...names: string[]): string | null {
   for (const name of names) {
+    if (path.isAbsolute(name) && executable(name)) return name;
+  }
+  const plain = names.filter((name) => !path.isAbsolute(name));
+  for (const name of plain) {
     const cached = path.join(PEERS_BIN, name);
     if (executable(cached)) return cached;
   }
-  for (const name of names) {
+  for (const name of plain) {
     const found = onPath(name);
     if (found) return found;
   }
   return null;
 }
 
-export type PeerName = 'vault' | 'registry' | 'crane' | 'skopeo' | 'htpasswd';
+export type PeerName = 'vault' | 'registry' | 'crane' | 'skopeo' | 'htpasswd' | 'oras' | 'helm' | 'containerd' | 'ctr' | 'dockerd' | 'docker';
 
 const BINARIES: Readonly<Record<PeerName, string[]>> = {
   vault: ['bao', 'vault'],
@@ -52,6 +61,15 @@ const BINARIES: Readonly<Record<PeerName, string[]>> = {
   crane: ['crane'],
   skopeo: ['skopeo'],
   htpasswd: ['htpasswd'],
+  oras: ['oras'],
+  helm: ['helm'],
+  // Debian's containerd package: the daemon and its CLI, of one version.
+  containerd: ['containerd'],
+  ctr: ['ctr'],
+  // Debian's docker.io package. Its CLI, of the daemon's version, before any
+  // other `docker` on PATH (some machines have a newer CLI alone in /usr/local/bin).
+  dockerd: ['/usr/sbin/dockerd', 'dockerd'],
+  docker: ['/usr/bin/docker', 'docker'],
 };
 
 /**
@@ -70,4 +88,16 @@ export function requirePeers<N extends PeerName>(...names: N[]): { skip: string 
   const message = `missing peer${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${INSTALL_HINT}`;
   if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
   return { skip: message, paths };
+}
+
+/**
+ * A skip reason when this process cannot start `what` (a daemon that needs
+ * root: containerd, dockerd), or false. Like a missing peer: a failure under
+ * CI=true (CI runs as root).
+ */
+export function requireRoot(what: string): string | false {
+  if (process.platform === 'linux' && process.getuid?.() === 0) return false;
+  const message = `${what} needs root on Linux: the tests start their own daemon`;
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
+  return message;
 }

@@ -11,6 +11,8 @@ export type ProxyMode = 'forward' | 'slow' | 'stall' | 'cut';
 export class TcpProxy {
   readonly port: number;
   mode: ProxyMode = 'forward';
+  /** Where new connections go; changing it moves the next ones (open ones stay), as a load balancer does. */
+  targetPort = 0;
   /** In 'slow' mode, how long a new connection waits before it is forwarded. */
   delayMs = 0;
   #sent: Buffer[] = [];
@@ -33,13 +35,14 @@ export class TcpProxy {
         // A slow Vault: hold the connection (and what the client sends) for a while.
         const slow = proxy;
         client.pause();
-        setTimeout(() => slow.#forward(client, targetPort), slow.delayMs);
+        setTimeout(() => slow.#forward(client, slow.targetPort), slow.delayMs);
         return;
       }
-      proxy.#forward(client, targetPort);
+      proxy.#forward(client, proxy.targetPort);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     proxy = new TcpProxy(server, (server.address() as net.AddressInfo).port);
+    proxy.targetPort = targetPort;
     return proxy;
   }
 

@@ -50,7 +50,9 @@ export async function startTestServer(document: Record<string, unknown>, options
     transports: [new winston.transports.Stream({ stream: sink })],
   });
 
-  const token = { issuer: 'vra-test', expiration: 300, certificate: 'token.pem', key: 'token.key', ...(document.token as object | undefined) };
+  // Keys from Vault (token.vault_path) take no key files.
+  const files = (document.token as { vault_path?: string } | undefined)?.vault_path ? {} : { certificate: 'token.pem', key: 'token.key' };
+  const token = { issuer: 'vra-test', expiration: 300, ...files, ...(document.token as object | undefined) };
   const config = parseConfig({ ...document, http: { addr: '127.0.0.1:0', ...(document.http as object | undefined) }, token }, dir, options.env ?? {});
   let running: RunningServer;
   try {

@@ -73,7 +73,7 @@ test('methods the router does not know: 405 with Allow and the JSON body, never 
   for (const method of ['TRACE', 'PROPFIND', 'QUERY', 'PATCH', 'DELETE']) {
     const { text } = await raw(`${method} /auth HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     assert.match(text, /^HTTP\/1\.1 405 Method Not Allowed\r\n/u, method);
-    assert.match(text, /\r\nAllow: HEAD, GET\r\n/u, method);
+    assert.match(text, /\r\nAllow: HEAD, GET, POST\r\n/u, method);
     assert.deepEqual(jsonBody(text), { errors: [{ code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed here` }] });
   }
 });

@@ -226,10 +226,10 @@ test('404 and 405 in the same JSON shape', async () => {
   const missing = await fetch(`${server.url}/nope`);
   assert.equal(missing.status, 404);
   assert.deepEqual(await missing.json(), { errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] });
-  const post = await fetch(`${server.url}/auth`, { method: 'POST', headers: { Authorization: basic('foo', 'bar-Secret-1') } });
-  assert.equal(post.status, 405);
-  assert.equal(post.headers.get('allow'), 'HEAD, GET');
-  assert.equal(((await post.json()) as { errors: { code: string }[] }).errors[0]?.code, 'METHOD_NOT_ALLOWED');
+  const put = await fetch(`${server.url}/auth`, { method: 'PUT', headers: { Authorization: basic('foo', 'bar-Secret-1') } });
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get('allow'), 'HEAD, GET, POST');
+  assert.deepEqual(await put.json(), { errors: [{ code: 'METHOD_NOT_ALLOWED', message: 'PUT is not allowed here' }] });
 });
 
 test('garbage never crashes the server', async () => {

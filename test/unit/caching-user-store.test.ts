@@ -24,6 +24,9 @@ class MemoryStore implements UserStore {
     if (this.down) throw unavailable('store down');
     return this.groups.get(`${mount}/${group}`) ?? null;
   }
+  async lookupAnonymous(mount: string): Promise<GroupRecord | null> {
+    return this.lookupGroup(mount, '_anonymous');
+  }
   describe(): string {
     return 'memory';
   }

@@ -136,9 +136,7 @@ test("config/compose.yml parses with the auth service's Vault environment", () =
   assert.deepEqual(config.http.realmPaths, ['/auth', '/auth/token']);
   assert.equal(config.token.issuer, 'vault-registry-auth');
   assert.equal(config.token.expirationSeconds, 300);
-  assert.equal(config.token.certificate, '/certs/token.pem');
-  assert.equal(config.token.key, '/certs/token.key');
-  assert.equal(config.token.generate, true);
+  assert.deepEqual(config.token.keys, { from: 'files', certificate: '/certs/token.pem', key: '/certs/token.key', published: [], generate: true });
   assert.deepEqual(config.services, new Map([['registry', 'registry']]));
 });
 
@@ -187,10 +185,12 @@ test("the registry's root certificate bundle is the certificate the auth service
   assert.ok(compose.volumes && 'signing-keys' in compose.volumes, 'docker-compose.yml declares the signing-keys volume');
   const expected = path.join(root, 'signing-keys', 'token.pem');
   assert.equal(hostPathOf('registry', bundle), expected);
-  assert.equal(hostPathOf('auth', config.token.certificate), expected);
+  const keys = config.token.keys;
+  assert.ok(keys.from === 'files', 'the compose configuration keeps its keys in files');
+  assert.equal(hostPathOf('auth', keys.certificate), expected);
   // token.generate creates the key and certificate there on first start.
-  assert.equal(mountHolding('auth', config.token.certificate).readOnly, false, 'the auth service must be able to write its certificate');
-  assert.equal(mountHolding('auth', config.token.key).readOnly, false, 'the auth service must be able to write its key');
+  assert.equal(mountHolding('auth', keys.certificate).readOnly, false, 'the auth service must be able to write its certificate');
+  assert.equal(mountHolding('auth', keys.key).readOnly, false, 'the auth service must be able to write its key');
 });
 
 test('the auth service reaches the vault service with its root token', () => {

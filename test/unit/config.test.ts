@@ -43,11 +43,16 @@ test("Godoauth's configuration file runs unchanged", () => {
   assert.deepEqual(config.token, {
     issuer: 'Token',
     expirationSeconds: 800,
-    certificate: path.join(fixtures, 'certs/server.pem'),
-    key: path.join(fixtures, 'certs/server.key'),
+    keys: {
+      from: 'files',
+      certificate: path.join(fixtures, 'certs/server.pem'),
+      key: path.join(fixtures, 'certs/server.key'),
+      published: [],
+      generate: false,
+    },
     kid: 'thumbprint',
     x5c: false,
-    generate: false,
+    refreshExpirationSeconds: 7_776_000,
   });
   assert.deepEqual(config.log, { level: 'info', file: '/tmp/godoauth.log' });
   assert.equal(config.services, null);
@@ -174,8 +179,7 @@ test('cache and outage settings: durations, 0 turns the cache or the stale windo
 
 test('relative paths resolve against the file’s folder; absolute ones stay', () => {
   const config = parseConfig({ ...minimal, token: { ...minimal.token, key: '/abs/k.pem' } }, '/etc/vra');
-  assert.equal(config.token.certificate, '/etc/vra/c.pem');
-  assert.equal(config.token.key, '/abs/k.pem');
+  assert.deepEqual(config.token.keys, { from: 'files', certificate: '/etc/vra/c.pem', key: '/abs/k.pem', published: [], generate: false });
 });
 
 test('every problem names its key and the expected form', () => {
@@ -192,7 +196,7 @@ test('every problem names its key and the expected form', () => {
     'storage.vault.kv_version must be auto, 1 or 2',
   ]);
   assert.deepEqual(problems({ ...minimal, http: { addr: 'nowhere' } }), ['http.addr must be an address such as :5002 or 127.0.0.1:5002 (got "nowhere")']);
-  assert.deepEqual(problems({ storage: minimal.storage }), ['token must be a mapping with issuer, expiration, certificate and key']);
+  assert.deepEqual(problems({ storage: minimal.storage }), ['token must be a mapping with issuer, expiration, and certificate and key (or vault_path)']);
 });
 
 test('unknown keys are reported', () => {
@@ -226,4 +230,20 @@ test('durations in Go form and the realm as one path or a list', () => {
 
 test('a file that is not YAML, or missing, is reported as such', () => {
   assert.throws(() => loadConfigFile(path.join(fixtures, 'nope.yml')), /cannot read the file: ENOENT/u);
+});
+
+test('services[].anonymous is an access string checked at start; refresh_expiration is a lifetime', () => {
+  const config = parseConfig(
+    {
+      ...minimal,
+      token: { ...minimal.token, refresh_expiration: '720h' },
+      services: [{ name: 'registry', anonymous: 'repository:library/**:pull' }, { name: 'other' }],
+    },
+    '/etc/vra',
+  );
+  assert.deepEqual([...config.anonymous], [['registry', 'repository:library/**:pull']]);
+  assert.equal(config.token.refreshExpirationSeconds, 2_592_000);
+  assert.deepEqual(problems({ ...minimal, services: [{ name: 'registry', anonymous: 'repository:library' }] }), [
+    'services.0.anonymous: entry 1 "repository:library": expected type:name:actions',
+  ]);
 });

@@ -12,7 +12,7 @@ import type { Next } from 'koa';
 import type { Logger } from 'winston';
 import { AppError, type ErrorCode } from '../../errors.js';
 import type { AppContext } from '../context.js';
-import { dockerErrorAnswer } from '../error-response.js';
+import { dockerErrorAnswer, oauthErrorAnswer } from '../error-response.js';
 
 const CODES_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   400: 'INVALID_REQUEST',
@@ -38,11 +38,12 @@ export function errorHandler(logger: Logger) {
       if (error.code === 'INTERNAL') {
         logger.error(error.message, { code: error.code, path: ctx.path, cause: describeCause(error.cause ?? thrown) });
       }
-      const answer = dockerErrorAnswer(error);
+      // The OAuth2 POST answers in OAuth2's shape; everything else in Docker's.
+      const answer = ctx.state.errorShape === 'oauth' ? oauthErrorAnswer(error) : dockerErrorAnswer(error);
       const allow = ctx.response.get('Allow');
       ctx.status = answer.status;
       ctx.set(answer.headers);
-      if (answer.status === 405 && !allow) ctx.set('Allow', 'HEAD, GET');
+      if (answer.status === 405 && !allow) ctx.set('Allow', 'HEAD, GET, POST');
       ctx.body = answer.body;
     }
   };

@@ -1,0 +1,93 @@
+/**
+ * Refresh tokens: long-lived, never rotated (the docker engine does not save
+ * a rotated one, moby#39718), bound to the user and the service, signed with
+ * our keys and verified without server-side state, so any replica accepts
+ * them. A refresh token is a JWT that a registry can never take for an
+ * access token: its audience is not a service, and its `typ` is its own.
+ *
+ * It stops working as soon as the user's stored password changes: it carries
+ * a fingerprint, HMAC(key = the stored password field; the service, the
+ * account and the token's jti). For a bcrypt or argon2 hash the key holds a
+ * random salt, so the fingerprint reveals nothing about the password. (A
+ * plaintext password would make it an offline guessing oracle: such users
+ * get no refresh token, and clients keep sending the password instead.)
+ */
+import { createHmac, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import type { SigningAlgorithm, SigningKey } from '../tokens/signing-key.js';
+
+export interface RefreshKeys {
+  /** The key that signs now. */
+  active(): SigningKey;
+  /** Every key a token may have been signed with, with the one algorithm each may be verified with. */
+  verifiers(): readonly { readonly kid: string; readonly alg: SigningAlgorithm; readonly publicKey: KeyObject }[];
+}
+
+export const REFRESH_AUDIENCE = 'vault-registry-auth:refresh';
+const REFRESH_TYPE = 'vra-refresh+jwt';
+
+export interface RefreshClaims {
+  readonly service: string;
+  readonly account: string;
+  readonly jti: string;
+  readonly fingerprint: string;
+}
+
+export async function makeRefreshToken(
+  keys: RefreshKeys,
+  request: { issuer: string; service: string; account: string; storedPassword: string; expiresInSeconds: number; nowSeconds: number },
+): Promise<string> {
+  const key = keys.active();
+  const jti = randomBytes(16).toString('base64url');
+  return new SignJWT({ svc: request.service, pwf: fingerprint(request.storedPassword, request.service, request.account, jti) })
+    .setProtectedHeader({ typ: REFRESH_TYPE, alg: key.alg, kid: key.kid })
+    .setIssuer(request.issuer)
+    .setSubject(request.account)
+    .setAudience(REFRESH_AUDIENCE)
+    .setIssuedAt(request.nowSeconds)
+    .setExpirationTime(request.nowSeconds + request.expiresInSeconds)
+    .setJti(jti)
+    .sign(key.privateKey);
+}
+
+/**
+ * The claims of a refresh token we issued and that is still valid, or null:
+ * the key is found by `kid` among ours and verified with that key's own
+ * algorithm only (never `none`, never an HMAC with a public key as secret).
+ */
+export async function readRefreshToken(keys: RefreshKeys, token: string, expected: { issuer: string; nowSeconds: number }): Promise<RefreshClaims | null> {
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    return null;
+  }
+  const key = keys.verifiers().find((candidate) => candidate.kid === kid);
+  if (!key) return null;
+  try {
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      algorithms: [key.alg],
+      issuer: expected.issuer,
+      audience: REFRESH_AUDIENCE,
+      typ: REFRESH_TYPE,
+      currentDate: new Date(expected.nowSeconds * 1000),
+      requiredClaims: ['sub', 'exp', 'jti'],
+    });
+    const { sub, jti, svc, pwf } = payload as { sub?: unknown; jti?: unknown; svc?: unknown; pwf?: unknown };
+    if (typeof sub !== 'string' || typeof jti !== 'string' || typeof svc !== 'string' || typeof pwf !== 'string') return null;
+    return { service: svc, account: sub, jti, fingerprint: pwf };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the token was issued against the password stored now. */
+export function fingerprintMatches(claims: RefreshClaims, storedPassword: string): boolean {
+  const expected = Buffer.from(fingerprint(storedPassword, claims.service, claims.account, claims.jti));
+  const given = Buffer.from(claims.fingerprint);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+function fingerprint(storedPassword: string, service: string, account: string, jti: string): string {
+  return createHmac('sha256', storedPassword).update(`vra-refresh\u0000${service}\u0000${account}\u0000${jti}`).digest('base64url');
+}
