@@ -7,6 +7,8 @@ export interface RequestState {
   service?: string;
   account?: string;
   granted?: readonly ResourceScope[];
+  /** How the request authenticated: password, refresh_token or anonymous. */
+  grant?: 'password' | 'refresh_token' | 'anonymous';
   /** How errors are answered: Docker's {"errors":[…]} (the default) or OAuth2's {"error":…}. */
   errorShape?: 'docker' | 'oauth';
 }

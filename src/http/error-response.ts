@@ -61,15 +61,20 @@ const OAUTH_ERRORS: Readonly<Partial<Record<ErrorCode, string>>> = {
 export interface OAuthErrorAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: { readonly error: string; readonly error_description: string };
+  readonly body: { readonly error: string; readonly error_description: string; readonly details: string };
 }
 
+/*
+ * `details` repeats the description because docker's client shows only a
+ * top-level `details` (or an `errors` array) of a failed token request: with
+ * it, "invalid or expired refresh token: log in again" reaches the user.
+ */
 export function oauthErrorAnswer(error: AppError): OAuthErrorAnswer {
   const description = GENERIC_MESSAGES[error.code] ?? error.message;
   return {
     status: STATUS[error.code],
     headers: headersOf(error),
-    body: { error: OAUTH_ERRORS[error.code] ?? 'invalid_request', error_description: description },
+    body: { error: OAUTH_ERRORS[error.code] ?? 'invalid_request', error_description: description, details: description },
   };
 }
 

@@ -53,6 +53,9 @@ async function post(
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
+/** The OAuth2 error body; `details` repeats the description for docker's client. */
+const oauthError = (error: string, description: string) => ({ error, error_description: description, details: description });
+
 const PASSWORD_GRANT = { grant_type: 'password', client_id: 'docker', service: 'registry', username: 'alice', password: 'alice-Secret' };
 
 test('POST password grant: access_token, scope, expires_in, issued_at; charset in the content type is fine', async () => {
@@ -72,46 +75,26 @@ test('POST password grant: access_token, scope, expires_in, issued_at; charset i
 });
 
 test('POST errors in the OAuth2 shape, with the right status', async () => {
-  const cases: [Record<string, string>, string, number, { error: string; error_description: string }][] = [
-    [
-      { ...PASSWORD_GRANT, password: 'wrong' },
-      'application/x-www-form-urlencoded',
-      401,
-      { error: 'invalid_grant', error_description: 'invalid username or password' },
-    ],
-    [
-      { ...PASSWORD_GRANT, username: 'nobody' },
-      'application/x-www-form-urlencoded',
-      401,
-      { error: 'invalid_grant', error_description: 'invalid username or password' },
-    ],
+  const cases: [Record<string, string>, string, number, ReturnType<typeof oauthError>][] = [
+    [{ ...PASSWORD_GRANT, password: 'wrong' }, 'application/x-www-form-urlencoded', 401, oauthError('invalid_grant', 'invalid username or password')],
+    [{ ...PASSWORD_GRANT, username: 'nobody' }, 'application/x-www-form-urlencoded', 401, oauthError('invalid_grant', 'invalid username or password')],
     [
       { ...PASSWORD_GRANT, grant_type: 'client_credentials' },
       'application/x-www-form-urlencoded',
       400,
-      { error: 'unsupported_grant_type', error_description: 'unsupported grant_type "client_credentials": use password or refresh_token' },
+      oauthError('unsupported_grant_type', 'unsupported grant_type "client_credentials": use password or refresh_token'),
     ],
-    [
-      { ...PASSWORD_GRANT, grant_type: '' },
-      'application/x-www-form-urlencoded',
-      400,
-      { error: 'invalid_request', error_description: 'grant_type is required' },
-    ],
-    [{ ...PASSWORD_GRANT, client_id: '' }, 'application/x-www-form-urlencoded', 400, { error: 'invalid_request', error_description: 'client_id is required' }],
-    [{ ...PASSWORD_GRANT, password: '' }, 'application/x-www-form-urlencoded', 400, { error: 'invalid_request', error_description: 'password is required' }],
+    [{ ...PASSWORD_GRANT, grant_type: '' }, 'application/x-www-form-urlencoded', 400, oauthError('invalid_request', 'grant_type is required')],
+    [{ ...PASSWORD_GRANT, client_id: '' }, 'application/x-www-form-urlencoded', 400, oauthError('invalid_request', 'client_id is required')],
+    [{ ...PASSWORD_GRANT, password: '' }, 'application/x-www-form-urlencoded', 400, oauthError('invalid_request', 'password is required')],
     [
       { ...PASSWORD_GRANT, scope: 'repository:x' },
       'application/x-www-form-urlencoded',
       400,
-      { error: 'invalid_scope', error_description: 'invalid scope "repository:x": expected type:name:actions' },
+      oauthError('invalid_scope', 'invalid scope "repository:x": expected type:name:actions'),
     ],
-    [
-      { ...PASSWORD_GRANT, grant_type: 'refresh_token' },
-      'application/x-www-form-urlencoded',
-      400,
-      { error: 'invalid_request', error_description: 'refresh_token is required' },
-    ],
-    [PASSWORD_GRANT, 'application/json', 400, { error: 'invalid_request', error_description: 'the body must be application/x-www-form-urlencoded' }],
+    [{ ...PASSWORD_GRANT, grant_type: 'refresh_token' }, 'application/x-www-form-urlencoded', 400, oauthError('invalid_request', 'refresh_token is required')],
+    [PASSWORD_GRANT, 'application/json', 400, oauthError('invalid_request', 'the body must be application/x-www-form-urlencoded')],
   ];
   for (const [fields, contentType, status, body] of cases) {
     const answer = await post(fields, contentType);
@@ -121,9 +104,9 @@ test('POST errors in the OAuth2 shape, with the right status', async () => {
 
 test('POST bodies are bounded: 16 KiB and 128 fields', async () => {
   const big = await post({ ...PASSWORD_GRANT, scope: 'a'.repeat(17_000) });
-  assert.deepEqual([big.status, big.body], [400, { error: 'invalid_request', error_description: 'the body is larger than 16384 bytes' }]);
+  assert.deepEqual([big.status, big.body], [400, oauthError('invalid_request', 'the body is larger than 16384 bytes')]);
   const many = await post({ ...PASSWORD_GRANT, ...Object.fromEntries(Array.from({ length: 130 }, (_, i) => [`x${i}`, '1'])) });
-  assert.deepEqual([many.status, many.body], [400, { error: 'invalid_request', error_description: 'the body has more than 128 fields' }]);
+  assert.deepEqual([many.status, many.body], [400, oauthError('invalid_request', 'the body has more than 128 fields')]);
 });
 
 test('access_type=offline: a refresh token; the refresh grant answers with the same one and the current rights', async () => {

@@ -272,6 +272,7 @@ test('one access line per request; never a password, token or Authorization head
     status: 200,
     service: 'registry',
     account: 'foo',
+    grant: 'password',
     granted: ['repository:linux/app:push'],
   });
   const all = server.logs();

@@ -32,10 +32,12 @@ export function tokenGet(deps: FlowDeps): Middleware<RequestState> {
     const authorization = ctx.get('Authorization');
     let principal: Principal;
     if (authorization === '') {
+      ctx.state.grant = 'anonymous';
       principal = await anonymousGrant(deps, request.target);
     } else {
       const credentials = parseBasicAuth(authorization);
       if (!credentials) throw unauthorized('authentication required: send HTTP Basic credentials');
+      ctx.state.grant = credentials.username === '' ? 'refresh_token' : 'password';
       principal =
         credentials.username === ''
           ? await refreshTokenGrant(deps, request.target, credentials.password).catch(asBadCredentials)

@@ -35,6 +35,7 @@ export function tokenPost(deps: FlowDeps): Middleware<RequestState> {
     const grantType = single(get, 'grant_type');
     let principal: Principal;
     let refreshToken: string | undefined;
+    if (grantType === 'password' || grantType === 'refresh_token') ctx.state.grant = grantType;
     if (grantType === 'password') {
       principal = await passwordGrant(deps, request.target, required(get, 'username'), required(get, 'password'));
     } else if (grantType === 'refresh_token') {

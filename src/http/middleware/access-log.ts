@@ -23,6 +23,7 @@ export function accessLog(logger: Logger) {
         duration_ms: Math.round(durationMs * 100) / 100,
         service: ctx.state.service,
         account: ctx.state.account,
+        grant: ctx.state.grant,
         granted: ctx.state.granted?.map(formatScope),
       });
     }
