@@ -20,6 +20,17 @@ OPENBAO_API_VERSION=v2.6.0
 OPENBAO_SDK_VERSION=v2.6.0
 VAULT_VERSION=v1.13.1
 REGISTRY_VERSION=v3.1.2
+# Registry 2.8 (the `registry:2` image's code) as a second registry peer,
+# `registry2`: module github.com/docker/distribution, which has no go.mod
+# (the proxy serves it as v2.8.3+incompatible) and whose vendor/ folder is not
+# in the module zip. It is built from a copy with the go.mod below, every
+# dependency pinned: the ones vendor.conf tags (reference, go-digest,
+# image-spec) and libtrust (which computes the `kid` 2.8 looks up) at
+# vendor.conf's versions; the others at versions the proxy serves (it answers
+# 403 for vendor.conf's bare commit hashes) that still fit 2.8's code
+# (logrus-logstash-hook v0.4.1, azure-sdk-for-go v16.2.1, lego v0.4.1 with
+# miekg/dns v1.0.14 for rsc.io/letsencrypt v0.0.2). About 2 min to build.
+REGISTRY2_VERSION=v2.8.3
 CRANE_VERSION=v0.22.1
 # Registry clients of the end-to-end tests, built from the proxy: oras 1.3.x
 # (the proxy serves v1.3.4-v1.3.6 of the 1.3 line; about 1.5 min to build on
@@ -96,6 +107,96 @@ install_vault_server() {
   return 1
 }
 
+# The go.mod registry 2.8 is built with (see REGISTRY2_VERSION above).
+registry2_go_mod() {
+  cat <<'GOMOD'
+module github.com/docker/distribution
+
+go 1.21
+
+require (
+	github.com/Azure/azure-sdk-for-go v16.2.1+incompatible
+	github.com/Azure/go-autorest/autorest v0.11.30
+	github.com/Azure/go-autorest/autorest/adal v0.9.22
+	github.com/Azure/go-autorest/autorest/date v0.3.0
+	github.com/Azure/go-autorest/logger v0.2.1
+	github.com/Azure/go-autorest/tracing v0.6.0
+	github.com/Shopify/logrus-bugsnag v0.0.0-20171204204709-577dee27f20d
+	github.com/aws/aws-sdk-go v1.55.8
+	github.com/beorn7/perks v1.0.1
+	github.com/bshuster-repo/logrus-logstash-hook v0.4.1
+	github.com/bugsnag/bugsnag-go v1.5.0
+	github.com/bugsnag/panicwrap v1.2.0
+	github.com/cespare/xxhash/v2 v2.3.0
+	github.com/distribution/reference v0.5.0
+	github.com/docker/go-metrics v0.1.0
+	github.com/docker/libtrust v0.0.0-20150114040149-fa567046d9b1
+	github.com/felixge/httpsnoop v1.0.3
+	github.com/garyburd/redigo v0.0.0-20150301180006-535138d7bcd7
+	github.com/gofrs/uuid v4.4.0+incompatible
+	github.com/golang-jwt/jwt/v4 v4.5.0
+	github.com/gorilla/handlers v1.5.2
+	github.com/gorilla/mux v1.8.1
+	github.com/jmespath/go-jmespath v0.4.0
+	github.com/kardianos/osext v0.0.0-20190222173326-2bc1f35cddc0
+	github.com/klauspost/compress v1.17.9
+	github.com/marstr/guid v1.1.0
+	github.com/miekg/dns v1.0.14
+	github.com/mitchellh/mapstructure v1.5.0
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822
+	github.com/ncw/swift v1.0.53
+	github.com/opencontainers/go-digest v1.0.0
+	github.com/opencontainers/image-spec v1.0.2
+	github.com/prometheus/client_golang v1.20.5
+	github.com/prometheus/client_model v0.6.1
+	github.com/prometheus/common v0.55.0
+	github.com/prometheus/procfs v0.15.1
+	github.com/satori/go.uuid v1.2.0
+	github.com/sirupsen/logrus v1.9.3
+	github.com/spf13/cobra v1.8.1
+	github.com/spf13/pflag v1.0.5
+	github.com/xenolf/lego v0.4.1
+	github.com/yvasiyarov/go-metrics v0.0.0-20140926110328-57bccd1ccd43
+	github.com/yvasiyarov/gorelic v0.0.0-20141212073537-a9bba5b9ab50
+	github.com/yvasiyarov/newrelic_platform_go v0.0.0-20140908184405-b21fdbd4370f
+	golang.org/x/crypto v0.31.0
+	golang.org/x/net v0.33.0
+	golang.org/x/sys v0.28.0
+	golang.org/x/time v0.8.0
+	google.golang.org/protobuf v1.34.2
+	gopkg.in/square/go-jose.v1 v1.1.2
+	gopkg.in/yaml.v2 v2.4.0
+	rsc.io/letsencrypt v0.0.2
+)
+GOMOD
+}
+
+# install_registry2: registry 2.8 from the proxy's module zip and the go.mod
+# above, into $BIN/registry2, its version stamped into the binary as well.
+install_registry2() {
+  local module=github.com/docker/distribution version=$REGISTRY2_VERSION work json dir rc
+  if installed registry2 "$version"; then say "registry2 cached"; return 0; fi
+  say "building registry2 (distribution registry $version)"
+  work=$(mktemp -d)
+  json=$(cd "$work" && go mod download -json "$module@$version+incompatible" 2>&1)
+  dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+    say "the Go module proxy did not serve $module@$version+incompatible: $(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p')"
+    rm -rf "$work"; return 1
+  fi
+  cp -r "$dir" "$work/src" && chmod -R u+w "$work/src"
+  (
+    cd "$work/src" || exit 1
+    registry2_go_mod >go.mod
+    GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-X $module/version.Version=$version -X $module/version.Package=$module" \
+      -o "$BIN/registry2" ./cmd/registry
+  )
+  rc=$?
+  rm -rf "$work"
+  [ $rc -eq 0 ] && stamp registry2 "$version"
+}
+
 install_go_tool() { # NAME PACKAGE VERSION
   local name=$1 pkg=$2 version=$3
   if installed "$name" "$version"; then say "$name cached"; return 0; fi
@@ -134,12 +235,13 @@ install_debian() {
 if have_go; then
   install_vault_server || failed+=(vault-server)
   install_go_tool registry github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION" || failed+=(registry)
+  install_registry2 || failed+=(registry2)
   install_go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION" || failed+=(crane)
   install_go_tool oras oras.land/oras/cmd/oras "$ORAS_VERSION" || failed+=(oras)
   install_go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" || failed+=(helm)
 else
-  say "Go is not installed: the Vault server, registry, crane, oras and helm cannot be built (https://go.dev/dl)"
-  failed+=(vault-server registry crane oras helm)
+  say "Go is not installed: the Vault server, registry, registry2, crane, oras and helm cannot be built (https://go.dev/dl)"
+  failed+=(vault-server registry registry2 crane oras helm)
 fi
 install_debian skopeo skopeo || failed+=(skopeo)
 # htpasswd (apache2-utils) writes the $2y$ bcrypt hashes operators bring along.

@@ -1,5 +1,5 @@
 /**
- * Finds the real peers (Vault server, registry, crane, skopeo, oras, helm,
+ * Finds the real peers (Vault server, registry, registry2, crane, skopeo, oras, helm,
  * containerd and ctr, dockerd and docker) that scripts/install-peers.sh
  * installs. On a laptop without them, the tests that
  * need them are skipped with a message saying how to install them; in CI
@@ -53,11 +53,13 @@ export function findPeer(...names: string[]): string | null {
   return null;
 }
 
-export type PeerName = 'vault' | 'registry' | 'crane' | 'skopeo' | 'htpasswd' | 'oras' | 'helm' | 'containerd' | 'ctr' | 'dockerd' | 'docker';
+export type PeerName = 'vault' | 'registry' | 'registry2' | 'crane' | 'skopeo' | 'htpasswd' | 'oras' | 'helm' | 'containerd' | 'ctr' | 'dockerd' | 'docker';
 
 const BINARIES: Readonly<Record<PeerName, string[]>> = {
   vault: ['bao', 'vault'],
   registry: ['registry'],
+  // Registry 2.8 (the `registry:2` image's code), built as `registry2`.
+  registry2: ['registry2'],
   crane: ['crane'],
   skopeo: ['skopeo'],
   htpasswd: ['htpasswd'],

@@ -1,7 +1,8 @@
 /**
- * The real distribution registry (v3), configured for token auth against our
- * server, on a free loopback port. It trusts the certificates of a
- * `rootcertbundle`, the keys of a `jwks` file, or both.
+ * The real distribution registry (v3, or 2.8 with `dialect: 'v2'`),
+ * configured for token auth against our server, on a free loopback port. It
+ * trusts the certificates of a `rootcertbundle`, the keys of a `jwks` file
+ * (v3 only), or both.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,6 +18,12 @@ export interface RegistryOptions {
   readonly rootCertBundle?: string;
   /** A JWK set file (registry v3's `auth.token.jwks`). */
   readonly jwks?: string;
+  /**
+   * The binary's configuration dialect: `v3` (distribution v3, the default)
+   * or `v2` (registry 2.8, `registry2`), whose token auth requires
+   * `rootcertbundle` and has no `jwks` (2.8 would ignore it without a word).
+   */
+  readonly dialect?: 'v3' | 'v2';
   /** Share this storage folder with other registries (a second replica); kept on stop. */
   readonly dataDir?: string;
 }
@@ -36,6 +43,9 @@ export class RegistryServer {
   }
 
   static async start(binary: string, options: RegistryOptions): Promise<RegistryServer> {
+    const v2 = options.dialect === 'v2';
+    if (v2 && options.jwks) throw new Error('registry 2.8 has no auth.token.jwks: it trusts a rootcertbundle only');
+    if (v2 && !options.rootCertBundle) throw new Error('registry 2.8 requires auth.token.rootcertbundle');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vra-registry-'));
     const port = await freePort();
     const config = {
@@ -55,7 +65,8 @@ export class RegistryServer {
     };
     const configFile = path.join(dir, 'config.yml');
     await writeFile(configFile, yaml.dump(config));
-    const daemon = startDaemon(binary, ['serve', configFile], { OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'true' });
+    // v3 exports OpenTelemetry traces unless told not to; 2.8 has none.
+    const daemon = startDaemon(binary, ['serve', configFile], v2 ? {} : { OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'true' });
     const registry = new RegistryServer(port, daemon, dir);
     try {
       await waitFor('registry', async () => (await fetch(`http://127.0.0.1:${port}/v2/`)).status === 401);
