@@ -81,7 +81,9 @@ function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: st
     passwords: { hash: file.passwords.hash },
     cache: {
       ttlMs: file.cache.ttl,
-      negativeTtlMs: file.cache.negative_ttl,
+      // Unknown users remembered as long as known ones: otherwise the time of
+      // an answer tells whether a name exists (a second probe after 5 s).
+      negativeTtlMs: file.cache.negative_ttl ?? file.cache.ttl,
       staleMs: file.cache.stale,
       maxEntries: file.cache.max_entries,
     },

@@ -206,13 +206,13 @@ export const configSchema = z.strictObject(
       .strictObject(
         {
           ttl: durationOrZeroMs.default(30_000),
-          negative_ttl: durationOrZeroMs.default(5000),
+          negative_ttl: durationOrZeroMs.optional(),
           stale: durationOrZeroMs.default(300_000),
           max_entries: positiveInt('a positive whole number').default(100_000),
         },
         { error: 'must be a mapping' },
       )
-      .default({ ttl: 30_000, negative_ttl: 5000, stale: 300_000, max_entries: 100_000 }),
+      .default({ ttl: 30_000, stale: 300_000, max_entries: 100_000 }),
     services: z
       .array(
         z.strictObject(

@@ -33,7 +33,7 @@ test("Godoauth's configuration file runs unchanged", () => {
     mountTtlMs: 60_000,
     breaker: { threshold: 3, cooldownMs: 5000 },
   });
-  assert.deepEqual(config.cache, { ttlMs: 30_000, negativeTtlMs: 5000, staleMs: 300_000, maxEntries: 100_000 });
+  assert.deepEqual(config.cache, { ttlMs: 30_000, negativeTtlMs: 30_000, staleMs: 300_000, maxEntries: 100_000 });
   assert.deepEqual(config.http, {
     port: 5002,
     timeoutMs: 5000,
