@@ -35,6 +35,8 @@ import { type Clock, systemClock } from './util/clock.js';
 export interface RunningServer {
   readonly url: string;
   readonly server: http.Server;
+  /** The fields of the `listening` log line (url, realm, users, alg, kid, published). */
+  readonly details: Readonly<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,21 @@ export interface StartOptions {
   readonly clock?: Clock;
   /** Where a one-time message for the operator (the bootstrap password) goes. */
   readonly announce?: (text: string) => void;
+  /** The ready line's message and extra fields (a cluster worker says `worker listening` with its pid). */
+  readonly listening?: { readonly message: string; readonly fields?: Readonly<Record<string, unknown>> };
+}
+
+/**
+ * What must happen once, before any worker process starts: make the key
+ * files (token.generate) and check them, then create the first-start user
+ * file, printing its password once. startServer does the same, finding it
+ * done. Keys from Vault are left to the workers.
+ */
+export async function prepareFirstStart(config: Config, options: Pick<StartOptions, 'logger' | 'announce'> = {}): Promise<void> {
+  const logger = options.logger ?? createLogger(config.log);
+  const announce = options.announce ?? ((text: string) => process.stdout.write(`${text}\n`));
+  if (config.token.keys.from === 'files') (await openKeys(config, null, logger)).close();
+  if (config.storage.kind === 'file') await bootstrapUserFile(config, config.storage.path, announce);
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -110,7 +127,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${config.http.tls ? 'https' : 'http'}://${host}:${address.port}`;
-  logger.info('listening', {
+  const details = {
     url,
     realm: config.http.realmPaths,
     users: users.describe(),
@@ -120,11 +137,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       .verifiers()
       .slice(1)
       .map((key) => key.kid),
-  });
+  };
+  logger.info(options.listening?.message ?? 'listening', { ...details, ...options.listening?.fields });
 
   return {
     url,
     server,
+    details,
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -147,15 +166,19 @@ async function openUserStore(config: Config, vault: VaultClient | null, context:
     if (!vault) throw new Error('no Vault client for storage.vault');
     return openVaultStore(config, config.storage, vault, context);
   }
+  await bootstrapUserFile(config, config.storage.path, context.announce);
+  return new FileUserStore(config.storage.path);
+}
+
+async function bootstrapUserFile(config: Config, file: string, announce: (text: string) => void): Promise<void> {
   const firstService = config.services ? [...config.services.values()][0] : 'registry';
-  const created = await createUserFileIfMissing(config.storage.path, firstService ?? 'registry', config.passwords.hash);
+  const created = await createUserFileIfMissing(file, firstService ?? 'registry', config.passwords.hash);
   if (created) {
-    context.announce(
-      `Created ${config.storage.path} with the user "${created.username}" and the password:\n\n    ${created.password}\n\n` +
+    announce(
+      `Created ${file} with the user "${created.username}" and the password:\n\n    ${created.password}\n\n` +
         'It is shown only this once. Edit that file to add users.',
     );
   }
-  return new FileUserStore(config.storage.path);
 }
 
 /**

@@ -74,6 +74,8 @@ export interface Config {
   readonly cache: CacheConfig;
   /** How new passwords are hashed (CLI, first start), and the kind of dummy hash unknown users are checked against. */
   readonly passwords: { readonly hash: HashAlgorithm };
+  /** Processes serving HTTP (`http.workers`; auto = os.availableParallelism()). 1 = the one process, no cluster. */
+  readonly workers: number;
   readonly http: {
     readonly host?: string;
     readonly port: number;

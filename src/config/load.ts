@@ -3,6 +3,7 @@
  * Every problem is reported with the key it concerns, all at once.
  */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { core } from 'zod';
@@ -87,6 +88,7 @@ function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: st
       staleMs: file.cache.stale,
       maxEntries: file.cache.max_entries,
     },
+    workers: file.http.workers === 'auto' ? os.availableParallelism() : file.http.workers,
     http: {
       ...parseListenAddress(file.http.addr, problems),
       timeoutMs: file.http.timeout,

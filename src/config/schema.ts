@@ -172,10 +172,14 @@ export const configSchema = z.strictObject(
               error: 'must be a path or a list of paths',
             })
             .default(['/auth', '/auth/token']),
+          // Worker processes sharing the port: auto = one per core; 1 = no workers, the one process serves.
+          workers: z
+            .union([z.literal('auto'), positiveInt('auto or a positive whole number')], { error: 'must be auto or a positive whole number' })
+            .default('auto'),
         },
         { error: 'must be a mapping' },
       )
-      .default({ addr: ':5002', timeout: 5000, realm: ['/auth', '/auth/token'] }),
+      .default({ addr: ':5002', timeout: 5000, realm: ['/auth', '/auth/token'], workers: 'auto' }),
     token: z.strictObject(
       {
         issuer: text('the issuer name the registry expects'),

@@ -1,9 +1,12 @@
 /**
  * The embedded default's user store: a YAML file with the layout of the Vault
  * store (service → user → password, access). It is read again when its
- * modification time changes, so edits take effect without a restart.
+ * modification time changes, so edits take effect without a restart, on the
+ * next request. The modification time is checked with a synchronous `stat`
+ * (a microsecond-scale syscall): an asynchronous one costs a round trip
+ * through libuv's thread pool, where it waits behind password hashes.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { unavailable } from '../errors.js';
 import { ANONYMOUS_ENTRY, GROUPS_FOLDER, type GroupRecord, toGroupRecord, toUserRecord, type UserRecord, type UserStore } from './user-store.js';
@@ -42,9 +45,9 @@ export class FileUserStore implements UserStore {
 
   async #users(): Promise<Users> {
     try {
-      const { mtimeMs } = await stat(this.#path);
+      const { mtimeMs } = statSync(this.#path);
       if (this.#loaded?.mtimeMs !== mtimeMs) {
-        const document = yaml.load(await readFile(this.#path, 'utf8'));
+        const document = yaml.load(readFileSync(this.#path, 'utf8'));
         this.#loaded = { mtimeMs, users: isMapping(document) ? (document as Users) : {} };
       }
       return this.#loaded.users;

@@ -11,6 +11,9 @@ import type { AppContext } from '../context.js';
 
 export function accessLog(logger: Logger) {
   return async function logRequest(ctx: AppContext, next: Next): Promise<void> {
+    // Below info (log.level warn or error) winston would still build, redact
+    // and serialise the line before its transports drop it: skip it all.
+    if (!logger.isInfoEnabled()) return next();
     const started = process.hrtime.bigint();
     try {
       await next();
