@@ -96,25 +96,50 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** utime + stime of all threads, in seconds. */
-function cpuSeconds(pid: number): number {
+/**
+ * The server and its worker processes (http.workers forks one per core):
+ * the pid and, recursively, the children the kernel lists for it.
+ */
+function processTree(pid: number): number[] {
+  let children: number[] = [];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/u).filter(Boolean).map(Number);
   } catch {
-    return Number.NaN;
+    // gone, or no children file
   }
+  return [pid, ...children.flatMap(processTree)];
 }
 
-function memoryMb(pid: number): { rss: number; hwm: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'mu').exec(status)?.[1] ?? Number.NaN);
-    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-  } catch {
-    return { rss: Number.NaN, hwm: Number.NaN };
+/** utime + stime of all threads of the server and its workers, in seconds. */
+function cpuSeconds(pid: number): number {
+  let total = 0;
+  for (const one of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${one}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    } catch {
+      // a worker that just exited
+    }
   }
+  return total;
+}
+
+/** The largest RSS and peak RSS of one process of the server (the target is per process). */
+function memoryMb(pid: number): { rss: number; hwm: number } {
+  let rss = Number.NaN;
+  let hwm = Number.NaN;
+  for (const one of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${one}/status`, 'utf8');
+      const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'mu').exec(status)?.[1] ?? Number.NaN);
+      rss = Math.max(Number.isNaN(rss) ? 0 : rss, kb('VmRSS') / 1024);
+      hwm = Math.max(Number.isNaN(hwm) ? 0 : hwm, kb('VmHWM') / 1024);
+    } catch {
+      // a worker that just exited
+    }
+  }
+  return { rss, hwm };
 }
 
 // ---------------------------------------------------------------- processes
@@ -287,9 +312,11 @@ async function load(
     connections: settings.connections,
   };
   if (options.warmupSeconds) {
-    // Every user once (its Vault read and its one password hash), then a timed warm-up for the JIT.
+    // Every user in every worker (each has its own cache and remembered
+    // passwords: a keep-alive connection stays with one worker, so several
+    // passes are needed to reach each pair), then a timed warm-up for the JIT.
     const count = 'user' in options.users ? 1 : options.users.count;
-    await drive<LoadOutput>(`${scenario} warm-up`, target, { ...base, amount: count * 2 }, 300);
+    await drive<LoadOutput>(`${scenario} warm-up`, target, { ...base, amount: count * 8 }, 300);
     await drive<LoadOutput>(`${scenario} warm-up`, target, { ...base, durationSeconds: options.warmupSeconds }, options.warmupSeconds + 60);
   }
   const job = options.amount !== undefined ? { ...base, amount: options.amount } : { ...base, durationSeconds: options.seconds ?? settings.seconds };
