@@ -1,20 +1,13 @@
 /** The signing keys' settings: files (Godoauth's, plus token.published) or a Vault secret, every problem naming its key. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/load.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const storage = { vault: { addr: 'http://127.0.0.1:8200', auth_token: 't' } };
 const base = { issuer: 'Token', expiration: 300 };
 
-function problems(document: unknown): readonly string[] {
-  try {
-    parseConfig(document, '/etc/vra', {});
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
+const problems = configProblems;
 
 test('key files: token.key and token.certificate are the active key; token.published lists certificates that only verify', () => {
   const config = parseConfig({ storage, token: { ...base, key: 'k.pem', certificate: 'c.pem', published: ['next.pem', '/abs/old.pem'] } }, '/etc/vra');

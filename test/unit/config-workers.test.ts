@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/load.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const minimal = {
   storage: { file: { path: 'users.yml' } },
@@ -12,15 +13,7 @@ function withWorkers(workers: unknown): Record<string, unknown> {
   return { ...minimal, http: { addr: ':5002', workers } };
 }
 
-function problems(document: unknown): readonly string[] {
-  try {
-    parseConfig(document, '/etc/vra', {});
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
+const problems = configProblems;
 
 test('http.workers: one per core by default and for auto', () => {
   assert.equal(parseConfig(minimal, '/etc/vra', {}).workers, os.availableParallelism());
