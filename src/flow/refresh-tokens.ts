@@ -12,16 +12,12 @@
  * plaintext password would make it an offline guessing oracle: such users
  * get no refresh token, and clients keep sending the password instead.)
  */
-import { createHmac, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
-import type { SigningAlgorithm, SigningKey } from '../tokens/signing-key.js';
+import type { KeySet } from '../tokens/key-set.js';
 
-export interface RefreshKeys {
-  /** The key that signs now. */
-  active(): SigningKey;
-  /** Every key a token may have been signed with, with the one algorithm each may be verified with. */
-  verifiers(): readonly { readonly kid: string; readonly alg: SigningAlgorithm; readonly publicKey: KeyObject }[];
-}
+/** The server's key set: the active key signs refresh tokens, every published key verifies them. */
+export type RefreshKeys = KeySet;
 
 export const REFRESH_AUDIENCE = 'vault-registry-auth:refresh';
 const REFRESH_TYPE = 'vra-refresh+jwt';

@@ -18,7 +18,7 @@ import { issueToken } from '../../flow/issue.js';
 import type { Principal } from '../../flow/principal.js';
 import { type Parameters, readTokenRequest, single } from '../../flow/token-request.js';
 import type { RequestState } from '../context.js';
-import { MAX_QUERY_PARAMETERS } from '../middleware/bound-query.js';
+import { hasTooManyParameters, MAX_QUERY_PARAMETERS } from '../middleware/bound-query.js';
 import { noStore, rfc3339 } from './token-response.js';
 
 export const MAX_FORM_BYTES = 16 * 1024;
@@ -85,9 +85,7 @@ async function readForm(stream: NodeJS.ReadableStream, contentType: string, cont
     const type = (error as { type?: unknown }).type;
     throw invalidRequest(type === 'entity.too.large' ? `the body is larger than ${MAX_FORM_BYTES} bytes` : 'the body could not be read');
   }
-  let fields = 1;
-  for (let at = text.indexOf('&'); at !== -1 && fields <= MAX_QUERY_PARAMETERS; at = text.indexOf('&', at + 1)) fields += 1;
-  if (fields > MAX_QUERY_PARAMETERS) throw invalidRequest(`the body has more than ${MAX_QUERY_PARAMETERS} fields`);
+  if (hasTooManyParameters(text)) throw invalidRequest(`the body has more than ${MAX_QUERY_PARAMETERS} fields`);
   const form = new URLSearchParams(text);
   return (name) => form.getAll(name);
 }

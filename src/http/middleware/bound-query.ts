@@ -17,11 +17,16 @@ export function boundQuery() {
     if (query.length > MAX_QUERY_LENGTH) {
       throw new AppError('URI_TOO_LONG', `the query string is longer than ${MAX_QUERY_LENGTH} characters`);
     }
-    let parameters = 1;
-    for (let at = query.indexOf('&'); at !== -1 && parameters <= MAX_QUERY_PARAMETERS; at = query.indexOf('&', at + 1)) parameters += 1;
-    if (parameters > MAX_QUERY_PARAMETERS) {
+    if (hasTooManyParameters(query)) {
       throw new AppError('INVALID_REQUEST', `the query string has more than ${MAX_QUERY_PARAMETERS} parameters`);
     }
     await next();
   };
+}
+
+/** Whether `text` (a query string or a form body) holds more than MAX_QUERY_PARAMETERS fields, counted without parsing it. */
+export function hasTooManyParameters(text: string): boolean {
+  let fields = 1;
+  for (let at = text.indexOf('&'); at !== -1 && fields <= MAX_QUERY_PARAMETERS; at = text.indexOf('&', at + 1)) fields += 1;
+  return fields > MAX_QUERY_PARAMETERS;
 }
