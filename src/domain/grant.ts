@@ -13,7 +13,8 @@
  * The token endpoint and the `explain` command both call `decide`, so what
  * `explain` says is what the server does.
  */
-import { readAccess, type AccessEntry, type AccessRule } from './access.js';
+import { LRUCache } from 'lru-cache';
+import { type AccessEntries, readAccess, type AccessEntry, type AccessRule } from './access.js';
 import { bindPattern, compileName, type NameMatcher } from './glob.js';
 import type { ResourceScope } from './scope.js';
 
@@ -69,11 +70,27 @@ export function decide(requested: readonly ResourceScope[], sources: readonly Ac
   const entries: BoundEntry[] = [];
   const ignored: IgnoredEntry[] = [];
   for (const { source, access } of sources) {
-    const read = readAccess(access);
+    const read = parsedAccess(access);
     for (const { entry, reason } of read.rejected) ignored.push({ source, entry, reason });
     for (const entry of read.entries) entries.push(bind(source, entry, account));
   }
   return { ...judge(requested, entries), ignored };
+}
+
+/**
+ * Access strings parsed once, not per request: the same few strings (a
+ * user's, their groups') come with every token. Parsing is pure, so a
+ * bounded memo of the parsed form is always right; entries are read-only.
+ */
+const parsed = new LRUCache<string, AccessEntries>({ max: 10_000 });
+
+function parsedAccess(access: string): AccessEntries {
+  let read = parsed.get(access);
+  if (read === undefined) {
+    read = readAccess(access);
+    parsed.set(access, read);
+  }
+  return read;
 }
 
 function bind(source: SourceRef, entry: AccessEntry, account: string): BoundEntry {

@@ -12,9 +12,10 @@
  * plaintext password would make it an offline guessing oracle: such users
  * get no refresh token, and clients keep sending the password instead.)
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { KeySet } from '../tokens/key-set.js';
+import { randomId } from '../util/random-id.js';
 
 /** The server's key set: the active key signs refresh tokens, every published key verifies them. */
 export type RefreshKeys = KeySet;
@@ -34,7 +35,7 @@ export async function makeRefreshToken(
   request: { issuer: string; service: string; account: string; storedPassword: string; expiresInSeconds: number; nowSeconds: number },
 ): Promise<string> {
   const key = keys.active();
-  const jti = randomBytes(16).toString('base64url');
+  const jti = randomId();
   return new SignJWT({ svc: request.service, pwf: fingerprint(request.storedPassword, request.service, request.account, jti) })
     .setProtectedHeader({ typ: REFRESH_TYPE, alg: key.alg, kid: key.kid })
     .setIssuer(request.issuer)

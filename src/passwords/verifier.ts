@@ -14,6 +14,11 @@
  * password and the stored hash: nothing reusable sits in memory, a password
  * change (a new stored hash) misses at once, and a CI runner asking for 50
  * tokens a minute pays for one hash, not 50. Failures are never remembered.
+ * Checks of the same password for the same user that arrive while one is
+ * running share its result: 64 runners starting at once with one robot
+ * account cost one hash, not 64 (each on a thread of a pool of 4). Unknown
+ * users are shared the same way, so that neither path answers a burst of
+ * identical guesses faster than the other.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { verify as argon2Verify } from '@node-rs/argon2';
@@ -48,6 +53,7 @@ export class PasswordVerifier {
   readonly #dummy: string;
   readonly #key = randomBytes(32);
   readonly #remembered: LRUCache<string, number> | null;
+  readonly #running = new Map<string, Promise<boolean>>();
 
   private constructor(settings: VerifierSettings, dummy: string) {
     this.#settings = settings;
@@ -64,22 +70,33 @@ export class PasswordVerifier {
     return this.#remembered?.size ?? 0;
   }
 
+  /** How many distinct checks are running now (concurrent identical checks count once). */
+  get running(): number {
+    return this.#running.size;
+  }
+
   async verify({ service, account, stored, given }: VerifyInput): Promise<boolean> {
-    if (stored === null) {
-      await checkHash(this.#dummy, given);
-      return false;
-    }
-    const kind = passwordKind(stored);
-    if (kind === 'plaintext') {
+    if (stored !== null && passwordKind(stored) === 'plaintext') {
       this.#settings.onPlaintext(service, account);
       return passwordMatches(stored, given);
     }
-    const key = this.#remembered ? createHmac('sha256', this.#key).update(`${service}\0${account}\0${stored}\0${given}`).digest('base64') : '';
-    const until = this.#remembered?.get(key);
+    // Unknown users take the same steps as known ones (the keyed hash, the
+    // sharing of a running check): only the hash they are checked against differs.
+    const key = createHmac('sha256', this.#key)
+      .update(`${service}\0${account}\0${stored === null ? '-' : `+${stored}`}\0${given}`)
+      .digest('base64');
+    const until = stored === null ? undefined : this.#remembered?.get(key);
     if (until !== undefined && this.#settings.clock.now() < until) return true;
-    const ok = await checkHash(stored, given);
-    if (ok) this.#remembered?.set(key, this.#settings.clock.now() + this.#settings.rememberMs);
-    return ok;
+    const running = this.#running.get(key);
+    if (running) return running;
+    const check = (stored === null ? checkHash(this.#dummy, given).then(() => false) : checkHash(stored, given))
+      .then((ok) => {
+        if (ok) this.#remembered?.set(key, this.#settings.clock.now() + this.#settings.rememberMs);
+        return ok;
+      })
+      .finally(() => this.#running.delete(key));
+    this.#running.set(key, check);
+    return check;
   }
 }
 

@@ -15,7 +15,8 @@
  * there is no WebCrypto round trip per token (bench/sign-micro.ts measures
  * the difference). jose stays for keys, JWKs and verification.
  */
-import { randomBytes, sign as cryptoSign } from 'node:crypto';
+import { sign as cryptoSign } from 'node:crypto';
+import { randomId } from '../util/random-id.js';
 import type { ResourceScope } from '../domain/scope.js';
 import { type KeySet, staticKeySet } from './key-set.js';
 import type { SigningAlgorithm, SigningKey } from './signing-key.js';
@@ -72,7 +73,7 @@ export function createSigner(keys: KeySet | SigningKey, options: SignerOptions):
         iat: issuedAt,
         nbf: issuedAt,
         exp: issuedAt + request.expiresInSeconds,
-        jti: randomBytes(16).toString('base64url'),
+        jti: randomId(),
       };
       const input = `${prepared.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
       const signature = cryptoSign(prepared.digest, Buffer.from(input), { key: active.privateKey, dsaEncoding: 'ieee-p1363' });

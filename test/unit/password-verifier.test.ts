@@ -71,3 +71,18 @@ test('a verified password is remembered for the TTL; a changed hash is another k
   clock.advance(30_000);
   assert.equal(await verifier.verify(input(hash, 'remember-Secret')), true, 'checked again after the TTL');
 });
+
+test('identical checks running at the same time share one hash, for known and unknown users alike', async () => {
+  const { verifier } = await setUp();
+  const hash = await hashPassword('shared-Secret', 'bcrypt');
+  const known = Array.from({ length: 10 }, () => verifier.verify(input(hash, 'shared-Secret')));
+  assert.equal(verifier.running, 1);
+  const unknown = Array.from({ length: 10 }, () => verifier.verify(input(null, 'guess')));
+  const wrong = Array.from({ length: 10 }, () => verifier.verify(input(hash, 'guess')));
+  assert.equal(verifier.running, 3, 'one check each for the right password, the unknown user and the wrong password');
+  assert.deepEqual(await Promise.all(known), Array(10).fill(true));
+  assert.deepEqual(await Promise.all(unknown), Array(10).fill(false));
+  assert.deepEqual(await Promise.all(wrong), Array(10).fill(false));
+  assert.equal(verifier.running, 0);
+  assert.equal(verifier.remembered, 1, 'only the success is remembered');
+});

@@ -9,5 +9,9 @@ export function noStore(ctx: Pick<Context, 'set'>): void {
 
 /** Seconds since the epoch → `2026-11-25T18:00:00Z` (an epoch number breaks docker, containerd and podman). */
 export function rfc3339(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+  // Every token of the same second has the same issued_at: format it once.
+  if (seconds !== last.seconds) last = { seconds, text: new Date(seconds * 1000).toISOString().replace('.000Z', 'Z') };
+  return last.text;
 }
+
+let last = { seconds: Number.NaN, text: '' };
