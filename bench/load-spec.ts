@@ -21,9 +21,11 @@ export interface TimingJob {
   readonly mode: 'timing';
   readonly url: string;
   readonly service: string;
-  /** Existing users, asked with a wrong password. */
+  /** Existing users, asked with a wrong password (round-robin). */
   readonly known: UserSpec;
-  /** Each pair is one unknown user (never the same name twice) and one wrong password. */
+  /** Names that do not exist (round-robin); absent: a new name every time. */
+  readonly unknown?: UserSpec;
+  /** Each pair is one unknown user and one wrong password. */
   readonly pairs: number;
   readonly scope: string;
 }

@@ -124,7 +124,8 @@ async function runTiming(job: TimingJob): Promise<TimingOutput> {
     const sides = i % 2 === 0 ? (['unknown', 'wrong'] as const) : (['wrong', 'unknown'] as const);
     for (const which of sides) {
       if (which === 'unknown') {
-        const result = await once(`ghost-${process.pid}-${i}`, `not-a-password-${i}`);
+        const name = job.unknown ? userAt(job.unknown, i).user : `ghost-${process.pid}-${i}`;
+        const result = await once(name, `not-a-password-${i}`);
         unknown.push(result.ms);
         count(unknownStatuses, result.status);
       } else {

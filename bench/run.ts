@@ -66,6 +66,12 @@ const hotUsers: UserSpec = { prefix: 'hot-', passwordPrefix: 'hot-password-', pa
 /** The argon2id half of the hot users (even indexes): a wrong password then costs what the argon2id dummy hash costs. */
 const argonUsers: UserSpec = { prefix: 'hot-', passwordPrefix: 'hot-password-', pad: 3, count: HOT_USERS / 2, stride: 2 };
 const manyUsers: UserSpec = { prefix: 'many-', passwordPrefix: 'many-password-', pad: 5, count: settings.manyUsers };
+/** Users asked once each in the first-probe timing run: argon2id, never in any cache before. */
+const probeUsers: UserSpec = { prefix: 'probe-', passwordPrefix: 'probe-password-', pad: 5, count: settings.timingPairs };
+/** Names that do not exist, asked again and again in the repeated timing run (as many as the argon2id users). */
+const ghostUsers: UserSpec = { prefix: 'ghost-', passwordPrefix: 'ghost-password-', pad: 3, count: HOT_USERS / 2 };
+/** The cache TTL of the many-users server: long enough that every pass over all the users falls inside it. */
+const MANY_USERS_TTL_SECONDS = 300;
 
 // ---------------------------------------------------------------- cleanup
 
@@ -391,6 +397,18 @@ async function loadUsers(vault: VaultServer, dir: string): Promise<{ fileStore: 
     },
     'many users',
   );
+  // One argon2id hash (the library's defaults, as the dummy hash of unknown
+  // users) for all of them: hashing thousands would take minutes.
+  const probeHash = await hashPassword('probe-password', 'argon2id');
+  const probes = Array.from({ length: settings.timingPairs }, (_, i) => userAt(probeUsers, i));
+  await pool(
+    probes,
+    16,
+    async ({ user }) => {
+      await put(`${SERVICE}/data/${user}`, { data: { password: probeHash, access: ACCESS } });
+    },
+    'probe users',
+  );
   const fileStore = path.join(dir, 'users.yml');
   await writeFile(fileStore, yaml.dump({ [SERVICE]: fileUsers }), { mode: 0o600 });
   progress(`[load users] ${HOT_USERS} hot users (argon2id/bcrypt 10), ${settings.manyUsers.toLocaleString('en-US')} users (bcrypt ${MANY_BCRYPT_COST}) loaded`);
@@ -428,7 +446,12 @@ interface TargetCheck {
   readonly value: string;
 }
 
-function checkTargets(rows: readonly ScenarioResult[], timing: TimingResult | null, peakRssMb: number): TargetCheck[] {
+interface TimingRuns {
+  readonly firstProbe: TimingResult;
+  readonly repeated: TimingResult;
+}
+
+function checkTargets(rows: readonly ScenarioResult[], timing: TimingRuns | null, peakRssMb: number): TargetCheck[] {
   const find = (name: string): ScenarioResult | undefined => rows.find((row) => row.scenario === name);
   const checks: TargetCheck[] = [];
   const hot = find('hot');
@@ -455,8 +478,15 @@ function checkTargets(rows: readonly ScenarioResult[], timing: TimingResult | nu
   add('many-users later pass within 20% of hot', r3, (v) => v >= 0.8, `${r3.toFixed(2)}× (${num(later?.tokensPerSecond ?? Number.NaN)} tokens/s)`);
   const g = godoauth?.tokensPerSecond ?? Number.NaN;
   add('Godoauth-style ≥ 2,500 tokens/s', g, (v) => v >= 2500, `${num(g)} tokens/s`);
-  const t = timing ? timing.ratio : Number.NaN;
-  add('timing: medians within 3%', t, (v) => Math.abs(v - 1) <= 0.03, `unknown ÷ wrong password = ${t.toFixed(3)}`);
+  // Both cache states must hold: the ratio furthest from 1 decides.
+  const ratios = timing ? [timing.firstProbe.ratio, timing.repeated.ratio] : [];
+  const worst = ratios.length ? ratios.reduce((a, b) => (Math.abs(b - 1) > Math.abs(a - 1) ? b : a)) : Number.NaN;
+  add(
+    'timing: medians within 3% (first probe and repeated)',
+    worst,
+    (v) => Math.abs(v - 1) <= 0.03,
+    `unknown ÷ wrong password = ${ratios.map((r) => r.toFixed(3)).join(' (first probe), ')} (repeated)`,
+  );
   add('peak RSS ≤ 200 MB', peakRssMb, (v) => v <= 200, `${num(peakRssMb)} MB`);
   return checks;
 }
@@ -464,6 +494,27 @@ function checkTargets(rows: readonly ScenarioResult[], timing: TimingResult | nu
 interface TimingResult extends TimingOutput {
   readonly ratio: number;
   readonly serverCpuCores: number;
+}
+
+/** Unknown users and wrong passwords, alternated on one connection, each request timed. */
+async function timingRun(label: string, target: Target, users: { known: UserSpec; unknown?: UserSpec }): Promise<TimingResult> {
+  const run = await drive<TimingOutput>(
+    label,
+    target,
+    { mode: 'timing', url: target.url, service: SERVICE, ...users, pairs: settings.timingPairs, scope: HOT_SCOPES[0]! },
+    settings.timingPairs * 2 + 120,
+  );
+  process.stderr.write('\n');
+  return { ...run.output, ratio: run.output.unknownUser.medianMs / run.output.wrongPassword.medianMs, serverCpuCores: run.cpuCores };
+}
+
+function describeTiming(label: string, t: TimingResult): string {
+  return (
+    `${label} (${t.unknownUser.count} unknown-user and ${t.wrongPassword.count} wrong-password requests, alternated, one connection):\n` +
+    `  unknown user:   median ${t.unknownUser.medianMs.toFixed(2)} ms, p90 ${t.unknownUser.p90Ms.toFixed(2)} ms (statuses ${JSON.stringify(t.unknownUser.statuses)})\n` +
+    `  wrong password: median ${t.wrongPassword.medianMs.toFixed(2)} ms, p90 ${t.wrongPassword.p90Ms.toFixed(2)} ms (statuses ${JSON.stringify(t.wrongPassword.statuses)})\n` +
+    `  ratio unknown ÷ wrong: median ${t.ratio.toFixed(3)}, p90 ${(t.unknownUser.p90Ms / t.wrongPassword.p90Ms).toFixed(3)}`
+  );
 }
 
 // ---------------------------------------------------------------- main
@@ -500,7 +551,7 @@ function ourConfig(vault: VaultServer, ttlSeconds: number, service = SERVICE): R
   return {
     storage: { vault: { addr: vault.address, auth_token: ROOT_TOKEN, kv_version: 'auto', timeout: '5s' } },
     passwords: { hash: 'argon2id' },
-    cache: ttlSeconds === 0 ? { ttl: 0 } : { ttl: `${ttlSeconds}s`, negative_ttl: '5s', stale: '5m', max_entries: 100_000 },
+    cache: ttlSeconds === 0 ? { ttl: 0 } : { ttl: `${ttlSeconds}s`, stale: '5m', max_entries: 100_000 },
     services: [{ name: service, mount: service }],
   };
 }
@@ -572,7 +623,22 @@ async function main(): Promise<void> {
       warmupSeconds: settings.warmupSeconds,
     }),
   );
-  const cold = await load('many-users cold', `first pass over ${settings.manyUsers} users: a Vault read and a bcrypt ${MANY_BCRYPT_COST} check each`, main, {
+  // Timing: unknown user vs wrong password, sequential, one connection, in
+  // both cache states an attacker meets: the first probe of a name (neither
+  // side cached: a Vault read and a hash each) and a probe repeated (both
+  // sides cached: a hash each).
+  const timingFirst = await timingRun('timing (first probe)', main, { known: probeUsers });
+  const timingRepeated = await timingRun('timing (repeated)', main, { known: argonUsers, unknown: ghostUsers });
+  const timing = { firstProbe: timingFirst, repeated: timingRepeated };
+  await main.stop();
+
+  // Many users: a server whose cache TTL covers every pass, so that the
+  // later pass measures a cache holding all of them, not its expiry (with
+  // the default 30 s, a user who asks less often than every 30 s costs a
+  // Vault read each time: that is the cold pass).
+  const many = await startOurServer('vault-many', dir, ourConfig(vault, MANY_USERS_TTL_SECONDS));
+  servers.push(many);
+  const cold = await load('many-users cold', `first pass over ${settings.manyUsers} users: a Vault read and a bcrypt ${MANY_BCRYPT_COST} check each`, many, {
     service: SERVICE,
     users: manyUsers,
     scopes: HOT_SCOPES,
@@ -583,7 +649,7 @@ async function main(): Promise<void> {
   // one worker, so a user seen in the cold pass may land on another worker
   // next time. Unmeasured passes first fill every worker's cache.
   for (let pass = 0; pass < 3; pass += 1) {
-    await load('many-users (filling every worker)', 'unmeasured pass', main, {
+    await load('many-users (filling every worker)', 'unmeasured pass', many, {
       service: SERVICE,
       users: manyUsers,
       scopes: HOT_SCOPES,
@@ -591,36 +657,23 @@ async function main(): Promise<void> {
     });
   }
   rows.push(
-    await load('many-users later', `a later pass over the same ${settings.manyUsers} users, once every worker has seen them`, main, {
+    await load('many-users later', `a later pass over the same ${settings.manyUsers} users, once every worker has seen them`, many, {
       service: SERVICE,
       users: manyUsers,
       scopes: HOT_SCOPES,
       amount: settings.manyUsers,
     }),
   );
-  if (cold.seconds > 25)
-    notes.push(`The cold pass took ${cold.seconds.toFixed(0)} s: entries older than the 30 s cache TTL were read again in the later pass.`);
-
-  // Timing: unknown user vs wrong password, sequential, one connection.
-  const timingRun = await drive<TimingOutput>(
-    'timing',
-    main,
-    { mode: 'timing', url: main.url, service: SERVICE, known: argonUsers, pairs: settings.timingPairs, scope: HOT_SCOPES[0]! },
-    settings.timingPairs * 2 + 120,
+  notes.push(
+    `The many-users server has cache.ttl ${MANY_USERS_TTL_SECONDS / 60} min so that all its passes fall inside it; the other Vault servers have the default 30 s.`,
   );
-  process.stderr.write('\n');
-  const timing: TimingResult = {
-    ...timingRun.output,
-    ratio: timingRun.output.unknownUser.medianMs / timingRun.output.wrongPassword.medianMs,
-    serverCpuCores: timingRun.cpuCores,
-  };
-  await main.stop();
+  await many.stop();
 
   // The embedded file store, same users and cache.
   const file = await startOurServer('file-cache', dir, {
     storage: { file: { path: fileStore } },
     passwords: { hash: 'argon2id' },
-    cache: { ttl: '30s', negative_ttl: '5s', stale: '5m', max_entries: 100_000 },
+    cache: { ttl: '30s', stale: '5m', max_entries: 100_000 },
     services: [{ name: SERVICE, mount: SERVICE }],
   });
   servers.push(file);
@@ -668,13 +721,8 @@ async function main(): Promise<void> {
   console.log('');
   console.log(table(rows));
   console.log('');
-  const t = timing;
-  console.log(
-    `timing (${t.unknownUser.count} unknown-user and ${t.wrongPassword.count} wrong-password requests, alternated, one connection):\n` +
-      `  unknown user:   median ${t.unknownUser.medianMs.toFixed(2)} ms, p90 ${t.unknownUser.p90Ms.toFixed(2)} ms (statuses ${JSON.stringify(t.unknownUser.statuses)})\n` +
-      `  wrong password: median ${t.wrongPassword.medianMs.toFixed(2)} ms, p90 ${t.wrongPassword.p90Ms.toFixed(2)} ms (statuses ${JSON.stringify(t.wrongPassword.statuses)})\n` +
-      `  ratio unknown ÷ wrong: median ${t.ratio.toFixed(3)}, p90 ${(t.unknownUser.p90Ms / t.wrongPassword.p90Ms).toFixed(3)}`,
-  );
+  console.log(describeTiming('timing, first probe (neither side cached)', timing.firstProbe));
+  console.log(describeTiming('timing, repeated (both sides cached)', timing.repeated));
   console.log(`hot ÷ limit: ${(hot.tokensPerSecond / limit.tokensPerSecond).toFixed(2)}×`);
   console.log(`peak RSS of our servers (VmHWM): ${num(peakRssMb)} MB`);
   console.log('');
