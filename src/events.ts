@@ -4,6 +4,7 @@
  * listen; the code that emits knows nothing of them.
  */
 import { EventEmitter } from 'node:events';
+import type { ErrorCode } from './errors.js';
 
 export interface ServerEventMap {
   /** Vault stopped answering (unreachable, sealed, slow, 5xx, or our login failed). Once per outage. */
@@ -20,6 +21,26 @@ export interface ServerEventMap {
   'vault.denied': [{ path: string; capability: string }];
   /** A cached user was served past the cache TTL because Vault is unavailable. */
   'cache.stale_served': [{ service: string }];
+  /** A token was issued (maybe with less than was asked: `granted` ⊂ `requested`). */
+  'token.granted': [TokenDecision & { readonly jti: string; readonly expiresAt: number }];
+  /** A token request was refused (bad credentials, bad request, Vault unavailable, throttled…). */
+  'token.denied': [TokenDecision & { readonly reason: ErrorCode; readonly status: number }];
+}
+
+/** What every token decision says. Never a password or a token. */
+export interface TokenDecision {
+  readonly requestId: string;
+  readonly client: string;
+  readonly method: string;
+  /** The service asked for, once read (a bad request may not have one). */
+  readonly service?: string | undefined;
+  /** The authenticated account ('' for anonymous), or the user name the credentials claimed. */
+  readonly account?: string | undefined;
+  readonly grant?: 'password' | 'refresh_token' | 'anonymous' | undefined;
+  /** Scopes as strings (`repository:a/b:pull,push`). */
+  readonly requested: readonly string[];
+  readonly granted: readonly string[];
+  readonly durationMs: number;
 }
 
 export class ServerEvents extends EventEmitter<ServerEventMap> {}

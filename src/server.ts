@@ -94,7 +94,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     clock,
     onPlaintext: (service, account) => reportPlaintext(`${service}\u0000${account}`),
   });
-  const app = createApp({ config, users, verifier, signer, logger, clock });
+  const app = createApp({ config, users, verifier, signer, logger, clock, events });
 
   // Bounded everywhere: a slow or silent client cannot hold a connection.
   // Node checks the request and header timeouts every 30 s by default, so a

@@ -23,6 +23,7 @@ export interface TokenIssue {
 
 export interface IssuedTokens {
   readonly token: string;
+  readonly jti: string;
   readonly expiresIn: number;
   /** Seconds since the epoch. */
   readonly issuedAt: number;
@@ -52,6 +53,7 @@ export async function issueToken(deps: FlowDeps, { principal, target, scopes, of
   const refreshToken = offline && principal.kind === 'user' ? await refreshTokenFor(deps, target, principal, Math.floor(deps.clock.now() / 1000)) : undefined;
   return {
     token: issued.token,
+    jti: issued.jti,
     expiresIn: issued.expiresIn,
     issuedAt: issued.issuedAt,
     account,

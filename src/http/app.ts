@@ -22,6 +22,9 @@ import { registerKeyEndpoints } from './endpoints/keys.js'; // keys (issue 7): G
 import { accessLog } from './middleware/access-log.js';
 import { boundQuery } from './middleware/bound-query.js';
 import { errorHandler } from './middleware/error-handler.js';
+import { decisionEvents } from './middleware/decision-events.js';
+import { type ClientAddress, requestContext } from './middleware/request-context.js';
+import { ServerEvents } from '../events.js';
 
 export interface AppDependencies {
   readonly config: Pick<Config, 'token' | 'services' | 'anonymous' | 'http'>;
@@ -30,9 +33,22 @@ export interface AppDependencies {
   readonly signer: TokenSigner;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** Where token decisions are told (audit, metrics, throttling listen). */
+  readonly events?: ServerEvents;
+  /** How the client's address is found (default: the socket's). */
+  readonly clientAddress?: ClientAddress;
 }
 
-export function createApp({ config, users, verifier, signer, logger, clock = systemClock }: AppDependencies): Koa<RequestState> {
+export function createApp({
+  config,
+  users,
+  verifier,
+  signer,
+  logger,
+  clock = systemClock,
+  events = new ServerEvents(),
+  clientAddress,
+}: AppDependencies): Koa<RequestState> {
   const app = new Koa<RequestState>();
   // Errors are answered and logged by errorHandler; Koa's own printer would
   // repeat them on stderr.
@@ -84,7 +100,9 @@ export function createApp({ config, users, verifier, signer, logger, clock = sys
   registerKeyEndpoints(router, signer.keySet);
   // --- end keys ---
 
+  app.use(requestContext(clientAddress));
   app.use(accessLog(logger));
+  app.use(decisionEvents(events));
   app.use(errorHandler(logger));
   app.use(boundQuery());
   app.use(router.routes());

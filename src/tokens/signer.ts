@@ -31,6 +31,8 @@ export interface TokenRequest {
 
 export interface IssuedToken {
   readonly token: string;
+  /** The token's `jti`, for the audit log. */
+  readonly jti: string;
   readonly issuedAt: number;
   readonly expiresIn: number;
 }
@@ -77,7 +79,7 @@ export function createSigner(keys: KeySet | SigningKey, options: SignerOptions):
       };
       const input = `${prepared.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
       const signature = cryptoSign(prepared.digest, Buffer.from(input), { key: active.privateKey, dsaEncoding: 'ieee-p1363' });
-      return { token: `${input}.${signature.toString('base64url')}`, issuedAt, expiresIn: request.expiresInSeconds };
+      return { token: `${input}.${signature.toString('base64url')}`, jti: claims.jti, issuedAt, expiresIn: request.expiresInSeconds };
     },
   };
 

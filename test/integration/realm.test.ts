@@ -262,11 +262,13 @@ test('one access line per request; never a password, token or Authorization head
     .map((line) => JSON.parse(line) as Record<string, unknown>);
   const last = lines.filter((line) => line.message === 'request').at(-1);
   assert.ok(last);
-  const { duration_ms: duration, ...fields } = last;
+  const { duration_ms: duration, request_id: requestId, ...fields } = last;
   assert.equal(typeof duration, 'number');
+  assert.match(String(requestId), /^[A-Za-z0-9_-]{22}$/u);
   assert.deepEqual(fields, {
     level: 'info',
     message: 'request',
+    client: '127.0.0.1',
     method: 'GET',
     path: '/auth',
     status: 200,

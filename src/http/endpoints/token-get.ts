@@ -25,9 +25,11 @@ function asBadCredentials(error: unknown): never {
 
 export function tokenGet(deps: FlowDeps): Middleware<RequestState> {
   return async (ctx) => {
+    ctx.state.decision = true;
     const get = (name: string): readonly string[] => [ctx.query[name] ?? []].flat();
     const request = readTokenRequest(get, deps.services);
     ctx.state.service = request.target.service;
+    ctx.state.requested = request.scopes;
 
     const authorization = ctx.get('Authorization');
     let principal: Principal;
@@ -38,6 +40,7 @@ export function tokenGet(deps: FlowDeps): Middleware<RequestState> {
       const credentials = parseBasicAuth(authorization);
       if (!credentials) throw unauthorized('authentication required: send HTTP Basic credentials');
       ctx.state.grant = credentials.username === '' ? 'refresh_token' : 'password';
+      if (credentials.username !== '') ctx.state.attempted = credentials.username;
       principal =
         credentials.username === ''
           ? await refreshTokenGrant(deps, request.target, credentials.password).catch(asBadCredentials)
@@ -53,6 +56,7 @@ export function tokenGet(deps: FlowDeps): Middleware<RequestState> {
     const issued = await issueToken(deps, { principal, target: request.target, scopes: request.scopes, offline });
     ctx.state.account = issued.account;
     ctx.state.granted = issued.granted;
+    ctx.state.token = { jti: issued.jti, expiresAt: issued.issuedAt + issued.expiresIn };
     noStore(ctx);
     ctx.body = {
       token: issued.token,

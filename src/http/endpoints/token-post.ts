@@ -27,9 +27,11 @@ const FORM = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/iu;
 export function tokenPost(deps: FlowDeps): Middleware<RequestState> {
   return async (ctx) => {
     ctx.state.errorShape = 'oauth';
+    ctx.state.decision = true;
     const get = await readForm(ctx.req, ctx.get('Content-Type'), ctx.get('Content-Length'));
     const request = readTokenRequest(get, deps.services);
     ctx.state.service = request.target.service;
+    ctx.state.requested = request.scopes;
     if (!single(get, 'client_id')) throw invalidRequest('client_id is required');
 
     const grantType = single(get, 'grant_type');
@@ -37,7 +39,9 @@ export function tokenPost(deps: FlowDeps): Middleware<RequestState> {
     let refreshToken: string | undefined;
     if (grantType === 'password' || grantType === 'refresh_token') ctx.state.grant = grantType;
     if (grantType === 'password') {
-      principal = await passwordGrant(deps, request.target, required(get, 'username'), required(get, 'password'));
+      const username = required(get, 'username');
+      ctx.state.attempted = username;
+      principal = await passwordGrant(deps, request.target, username, required(get, 'password'));
     } else if (grantType === 'refresh_token') {
       refreshToken = required(get, 'refresh_token');
       principal = await refreshTokenGrant(deps, request.target, refreshToken);
@@ -53,6 +57,7 @@ export function tokenPost(deps: FlowDeps): Middleware<RequestState> {
     const issued = await issueToken(deps, { principal, target: request.target, scopes: request.scopes, offline });
     ctx.state.account = issued.account;
     ctx.state.granted = issued.granted;
+    ctx.state.token = { jti: issued.jti, expiresAt: issued.issuedAt + issued.expiresIn };
     noStore(ctx);
     const refresh = issued.refreshToken ?? refreshToken;
     ctx.body = {

@@ -20,6 +20,8 @@ export function accessLog(logger: Logger) {
     } finally {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       logger.info('request', {
+        request_id: ctx.state.requestId,
+        client: ctx.state.client,
         method: ctx.method,
         path: ctx.path,
         status: ctx.status,

@@ -35,6 +35,7 @@ export function errorHandler(logger: Logger) {
       }
     } catch (thrown) {
       const error = toAppError(thrown);
+      ctx.state.errorCode = error.code;
       if (error.code === 'INTERNAL') {
         logger.error(error.message, { code: error.code, path: ctx.path, cause: describeCause(error.cause ?? thrown) });
       }
