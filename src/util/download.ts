@@ -11,7 +11,37 @@ import https from 'node:https';
 
 export class DownloadError extends Error {
   override readonly name = 'DownloadError';
+  /**
+   * Whether trying again may succeed: the server is not up yet, or overloaded,
+   * or the network dropped the connection. An untrusted certificate, a 404 or
+   * an oversized answer will not change by waiting.
+   */
+  readonly retryable: boolean;
+  constructor(message: string, retryable = false) {
+    super(message);
+    this.retryable = retryable;
+  }
 }
+
+/**
+ * Connection failures that may pass: refused or reset (the server is not up
+ * yet), no route, a name that does not resolve yet (a new pod's DNS entry).
+ * A TLS protocol error, say, will not.
+ */
+const PASSING_NETWORK_ERROR = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Statuses a server answers while it starts, restarts or is overloaded. */
+const PASSING_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 export interface DownloadOptions {
   /** PEM CA certificate(s) to trust instead of the system's. */
@@ -54,16 +84,16 @@ export function checkDownloadUrl(text: string): URL {
 
 export function download(url: URL, options: DownloadOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const fail = (message: string): void => {
+    const fail = (message: string, retryable = false): void => {
       request.destroy();
-      reject(new DownloadError(message));
+      reject(new DownloadError(message, retryable));
     };
     const requestOptions = { headers: { Accept: options.accept }, timeout: options.timeoutMs, ...(options.ca ? { ca: options.ca } : {}) };
     const request = (url.protocol === 'https:' ? https : http).get(url, requestOptions, (response) => {
       const status = response.statusCode ?? 0;
       if (status !== 200) {
         response.resume();
-        fail(`${url.href} answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''} (expected 200)`);
+        fail(`${url.href} answered ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''} (expected 200)`, PASSING_STATUS.has(status));
         return;
       }
       const chunks: Buffer[] = [];
@@ -74,15 +104,15 @@ export function download(url: URL, options: DownloadOptions): Promise<string> {
         else chunks.push(chunk);
       });
       response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      response.on('error', (error) => fail(`${url.href}: ${error.message}`));
+      response.on('error', (error) => fail(`${url.href}: ${error.message}`, true));
     });
-    const deadline = setTimeout(() => fail(`${url.href} did not answer within ${options.timeoutMs} ms`), options.timeoutMs);
+    const deadline = setTimeout(() => fail(`${url.href} did not answer within ${options.timeoutMs} ms`, true), options.timeoutMs);
     request.on('close', () => clearTimeout(deadline));
-    request.on('timeout', () => fail(`${url.href} did not answer within ${options.timeoutMs} ms`));
+    request.on('timeout', () => fail(`${url.href} did not answer within ${options.timeoutMs} ms`, true));
     request.on('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? '';
       if (UNTRUSTED.has(code)) fail(`${url.href}: the server's TLS certificate is not trusted (${code}): pass the CA that signed it with --ca`);
-      else fail(`cannot fetch ${url.href}: ${code || error.message}`);
+      else fail(`cannot fetch ${url.href}: ${code || error.message}`, PASSING_NETWORK_ERROR.has(code));
     });
   });
 }

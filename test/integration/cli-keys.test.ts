@@ -122,6 +122,9 @@ describe('certs fetch', () => {
   let broken: http.Server;
   let brokenUrl: string;
   const answers: Record<string, [number, string]> = {};
+  /** How many more times /flaky answers 503, as a server still starting would. */
+  let flakyFailures = 0;
+  let flakyKid: string;
 
   before(async () => {
     const ca = await makeCa();
@@ -147,7 +150,15 @@ describe('certs fetch', () => {
       '/private.pem': [200, (await makeKey('p256')).keyPem],
       '/empty.jwks': [200, '{"keys":[]}'],
     });
+    const flaky = await makeKey('p256');
+    answers['/flaky'] = [200, flaky.certificatePem];
+    flakyKid = keyId(new X509Certificate(flaky.certificatePem).publicKey, 'thumbprint');
     broken = http.createServer((request, response) => {
+      if (request.url === '/flaky' && flakyFailures > 0) {
+        flakyFailures -= 1;
+        response.writeHead(503).end('starting');
+        return;
+      }
       const [status, body] = answers[request.url ?? ''] ?? [404, 'not found'];
       response.writeHead(status).end(body);
     });
@@ -210,12 +221,65 @@ describe('certs fetch', () => {
 
   test('an unreachable URL, a 404, an empty body and garbage fail with a clear message', async () => {
     const port = await freePort();
-    await fails(['--url', `http://127.0.0.1:${port}/certs`], `cannot fetch http://127.0.0.1:${port}/certs: ECONNREFUSED`);
+    await fails(['--url', `http://127.0.0.1:${port}/certs`, '--attempts', '1'], `cannot fetch http://127.0.0.1:${port}/certs: ECONNREFUSED`);
+    // The rest are not retried (the default is 6 attempts): `fails` checks that stderr holds only the error.
     await fails(['--url', `${brokenUrl}/certs`], `${brokenUrl}/certs answered 404 Not Found (expected 200)`);
     await fails(['--url', `${brokenUrl}/empty`], `${brokenUrl}/empty: it holds no certificate`);
     await fails(['--url', `${brokenUrl}/garbage`], `${brokenUrl}/garbage: it is not a PEM bundle: there is text outside the certificates`);
     await fails(['--url', `${brokenUrl}/garbage`, '--format', 'jwks'], `${brokenUrl}/garbage: it is not JSON`);
     await fails(['--url', `${brokenUrl}/empty.jwks`, '--format', 'jwks'], `${brokenUrl}/empty.jwks: it holds no key`);
+  });
+
+  test('a server still starting: each retry says its attempt, the reason and the wait, then the file is written', async () => {
+    flakyFailures = 2;
+    const dir = await folder();
+    const out = path.join(dir, 'bundle.pem');
+    const result = await cli('certs', 'fetch', '--url', `${brokenUrl}/flaky`, '--out', out, '--attempts', '4', '--retry-wait', '10ms');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      result.stderr,
+      [
+        `certs fetch: attempt 1 of 4 failed: ${brokenUrl}/flaky answered 503 Service Unavailable (expected 200); trying again in 10ms`,
+        `certs fetch: attempt 2 of 4 failed: ${brokenUrl}/flaky answered 503 Service Unavailable (expected 200); trying again in 20ms`,
+        '',
+      ].join('\n'),
+    );
+    assert.equal(result.stdout, `wrote ${out}: 1 certificate (thumbprint ${flakyKid})\n`);
+    assert.deepEqual(await readdir(dir), ['bundle.pem']);
+  });
+
+  test('an unreachable server: every retry is said, then the error says it gave up', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/certs`;
+    const dir = await folder();
+    const result = await cli('certs', 'fetch', '--url', url, '--out', path.join(dir, 'out'), '--attempts', '3', '--retry-wait', '5ms');
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      [
+        `certs fetch: attempt 1 of 3 failed: cannot fetch ${url}: ECONNREFUSED; trying again in 5ms`,
+        `certs fetch: attempt 2 of 3 failed: cannot fetch ${url}: ECONNREFUSED; trying again in 10ms`,
+        `vault-registry-auth: cannot fetch ${url}: ECONNREFUSED (gave up after 3 attempts)`,
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  test('--attempts and --retry-wait are checked: a usage error (exit 2)', async () => {
+    const dir = await folder();
+    const base = ['certs', 'fetch', '--url', `${brokenUrl}/flaky`, '--out', path.join(dir, 'out')];
+    const cases: [string[], string][] = [
+      [['--attempts', '0'], "option '--attempts <n>' argument '0' is invalid. It must be a whole number from 1 to 100."],
+      [['--attempts', 'many'], "option '--attempts <n>' argument 'many' is invalid. It must be a whole number from 1 to 100."],
+      [['--retry-wait', '1m'], "option '--retry-wait <duration>' argument '1m' is invalid. It must be a duration (250ms, 1s, 5s) of at most 30s."],
+    ];
+    for (const [extra, message] of cases) {
+      const result = await cli(...base, ...extra);
+      assert.deepEqual([result.code, result.stderr], [2, `vault-registry-auth: ${message} (see: vault-registry-auth certs fetch --help)\n`]);
+    }
+    assert.deepEqual(await readdir(dir), []);
   });
 
   test('a private key is never written: a JWKS with a private member, a PEM with a private key', async () => {
