@@ -246,6 +246,8 @@ fi
 install_debian skopeo skopeo || failed+=(skopeo)
 # htpasswd (apache2-utils) writes the $2y$ bcrypt hashes operators bring along.
 install_debian apache2-utils htpasswd || failed+=(htpasswd)
+# redis-server: the shared store of the throttle's counters across replicas (throttle.redis.url).
+install_debian redis-server redis-server || failed+=(redis-server)
 install_debian containerd containerd ctr || failed+=(containerd)
 # dockerd, and Debian's docker CLI of the same version (a `docker` alone, a
 # newer CLI in /usr/local/bin on some machines, is not enough).

@@ -15,11 +15,13 @@ export type ErrorCode =
   | 'URI_TOO_LONG'
   | 'UNSUPPORTED_GRANT_TYPE'
   | 'UNAVAILABLE'
+  /** Too many failed logins: this client (or account) must wait (retryAfterSeconds). */
+  | 'THROTTLED'
   | 'INTERNAL';
 
 export interface AppErrorOptions {
   readonly cause?: unknown;
-  /** For UNAVAILABLE: when the client may usefully try again. */
+  /** For UNAVAILABLE and THROTTLED: when the client may usefully try again. */
   readonly retryAfterSeconds?: number;
 }
 

@@ -19,6 +19,14 @@ export interface ServerEventMap {
   'vault.token_expiring': [{ method: string; expiresAt: string; reason: string }];
   /** Vault refused a path to a valid token: the policy lacks a capability. */
   'vault.denied': [{ path: string; capability: string }];
+  /** One call to Vault, whatever its outcome (for the metrics: cheap, no path, no token). */
+  'vault.call': [VaultCall];
+  /** One lookup in the user cache: served fresh (hit), fetched (miss), or served past its TTL because the store is unavailable (stale). */
+  'cache.lookup': [{ result: 'hit' | 'miss' | 'stale' }];
+  /** The throttle's Redis (throttle.redis.url) stopped answering: each process counts failed logins on its own until it is back. Once per outage. */
+  'throttle.redis_lost': [{ address: string; reason: string }];
+  /** The throttle's Redis answers again after a `throttle.redis_lost`. */
+  'throttle.redis_back': [{ address: string; downForMs: number }];
   /** A cached user was served past the cache TTL because Vault is unavailable. */
   'cache.stale_served': [{ service: string }];
   /** A token was issued (maybe with less than was asked: `granted` ⊂ `requested`). */
@@ -41,6 +49,16 @@ export interface TokenDecision {
   readonly requested: readonly string[];
   readonly granted: readonly string[];
   readonly durationMs: number;
+}
+
+/** What a Vault call was, how long it took and how it ended; never its path (a user name may be in it). */
+export interface VaultCall {
+  readonly operation: 'read' | 'login' | 'renew' | 'lookup' | 'write' | 'other';
+  readonly durationMs: number;
+  /** ok: answered; missing: 404 and the like; denied: 403; error: no usable answer (network, deadline, 5xx, sealed). */
+  readonly outcome: 'ok' | 'missing' | 'denied' | 'error';
+  /** Vault's HTTP status; absent when no answer came (network, TLS, deadline). */
+  readonly status?: number;
 }
 
 export class ServerEvents extends EventEmitter<ServerEventMap> {}

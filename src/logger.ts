@@ -10,14 +10,11 @@
  * in flight and writes them together; what is still queued when the process
  * exits is written synchronously then, so no line is lost.
  */
-import { createRequire } from 'node:module';
 import type { SonicBoom as SonicBoomType } from 'sonic-boom';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
 import type { LogLevel } from './config/config.js';
-
-// sonic-boom is CommonJS (`module.exports = SonicBoom`); its types describe an ES module.
-const SonicBoom = createRequire(import.meta.url)('sonic-boom') as typeof SonicBoomType;
+import { standardStream } from './util/line-output.js';
 
 const SECRET_FIELD = /pass(word)?|token|secret|authorization|cookie|private/iu;
 
@@ -53,25 +50,5 @@ class StdoutTransport extends TransportStream {
   }
 }
 
-let stdout: SonicBoomType | null = null;
-
-/** One asynchronous writer to fd 1 per process, flushed when the process exits. */
-function stdoutStream(): SonicBoomType {
-  if (!stdout) {
-    // Writes of at most PIPE_BUF (4 KiB on Linux), whole lines each: a pipe
-    // writes those atomically, so the lines of worker processes sharing one
-    // stdout never cut into each other.
-    const stream = new SonicBoom({ fd: 1, sync: false, maxWrite: 4096 });
-    process.once('exit', () => {
-      try {
-        stream.flushSync();
-      } catch {
-        // stdout is gone (a closed pipe): nothing more can be written.
-      }
-    });
-    // A closed pipe must not crash the server: the lines are lost, the tokens are not.
-    stream.on('error', () => undefined);
-    stdout = stream;
-  }
-  return stdout;
-}
+/** The one asynchronous writer to fd 1 of this process (src/util/line-output.ts), flushed when the process exits. */
+const stdoutStream = (): SonicBoomType => standardStream(1);

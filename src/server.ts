@@ -4,12 +4,11 @@
  * keys) happens here, once, before the first request.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'winston';
-import type { Config, VaultStorageConfig } from './config/config.js';
+import type { Config, HttpTlsConfig, VaultStorageConfig } from './config/config.js';
 import { createApp } from './http/app.js';
 import { PasswordVerifier } from './passwords/verifier.js';
 import { onceEach } from './util/report-once.js';
@@ -29,15 +28,35 @@ import { openVaultClient } from './vault/open.js';
 import { VaultUserStore } from './vault/vault-user-store.js';
 import { ServerEvents } from './events.js';
 import { logEvents } from './observers/log-events.js';
+import { MetricsListenError } from './http/metrics-server.js';
+import { type MetricsRuntime, metricsOf, openMetrics, rememberMetrics } from './observers/metrics-runtime.js';
+import { readiness } from './observers/readiness.js';
+import { VaultHealth } from './observers/vault-health.js';
+import { startAuditLog } from './observers/audit-log.js';
+import { clientAddressFrom } from './http/client-address.js';
+import { startThrottle } from './throttle/start.js';
+import { loadTlsPair, secureContextOptions, type TlsPair, watchTlsPair } from './http/https-certificate.js';
 import { CachingUserStore } from './users/caching-user-store.js';
 import { type Clock, systemClock } from './util/clock.js';
+import { announceSlowStep, type SlowStepOptions } from './util/slow-step.js';
+import { type RequestListener, trackInFlight } from './reload/in-flight.js';
+import { type DrainResult, drainServer } from './reload/shutdown.js';
 
 export interface RunningServer {
   readonly url: string;
   readonly server: http.Server;
   /** The fields of the `listening` log line (url, realm, users, alg, kid, published). */
   readonly details: Readonly<Record<string, unknown>>;
-  close(): Promise<void>;
+  /** This app's request handler; a reload (src/reload/) swaps it on the server for the next app's. */
+  readonly listener: RequestListener;
+  /**
+   * Stops the server gracefully within http.shutdown_timeout (`cut` > 0:
+   * connections had to be cut), then closes this app's keys and stores.
+   * After a reload, called on the app in use (whichever app made the server).
+   */
+  close(): Promise<DrainResult>;
+  /** A reload's old app: waits for its requests in flight, then closes its keys and stores; the server serves on. */
+  release(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -49,6 +68,18 @@ export interface StartOptions {
   readonly announce?: (text: string) => void;
   /** The ready line's message and extra fields (a cluster worker says `worker listening` with its pid). */
   readonly listening?: { readonly message: string; readonly fields?: Readonly<Record<string, unknown>> };
+  /**
+   * A reload (src/reload/): build the app for this server, already listening,
+   * without touching it (no listen, no settings, no listener added: the
+   * caller swaps `listener` in).
+   */
+  readonly server?: http.Server;
+  /** A reload with a changed Vault config: a failed Vault login refuses it (StartupError) instead of starting anyway. */
+  readonly requireVaultLogin?: boolean;
+  /** After how long a slow start-up step (Vault login, mount check, keys) is announced (default 2 s; src/util/slow-step.ts). */
+  readonly slowStepNoticeMs?: number;
+  /** In a cluster worker: /metrics answers with the primary's sum over workers, and the primary listens on metrics.addr. */
+  readonly metricsFromPrimary?: boolean;
 }
 
 /**
@@ -69,16 +100,32 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const announce = options.announce ?? ((text: string) => process.stdout.write(`${text}\n`));
   const clock = options.clock ?? systemClock;
   const events = options.events ?? new ServerEvents();
-  logEvents(events, logger);
+  // A reload's trial login: its failure is told once, in the refusal, not
+  // as an outage of the server (whose old app serves on).
+  if (!options.requireVaultLogin) logEvents(events, logger);
+  // --- health (issue 9, item 1): Vault's state from its events, for /readyz and vra_vault_up; made before Vault is opened, to see the first login ---
+  const vaultHealth = config.storage.kind === 'vault' ? new VaultHealth(events, clock) : null;
+  // --- end health ---
+  // --- audit (issue 9, item 3): one JSON line per token decision, on its own stream ---
+  const audit = await startAuditLog(config.audit, events, { clock, logger }).catch((error: unknown) => {
+    throw new StartupError((error as Error).message);
+  });
+  // --- end audit ---
 
   // One Vault client for users and keys. The keys first: a start that fails
   // on them must not have created users.
-  const vault = config.storage.kind === 'vault' ? await openVault(config.storage, clock, events) : null;
-  const keys = await openKeys(config, vault, logger).catch((error: unknown) => {
+  const slow = { logger, ...(options.slowStepNoticeMs === undefined ? {} : { noticeMs: options.slowStepNoticeMs }) };
+  const storage = config.storage;
+  const vault =
+    storage.kind === 'vault'
+      ? await announceSlowStep(`logging in to Vault at ${storage.address}`, () => openVault(storage, clock, events, options.requireVaultLogin ?? false), slow)
+      : null;
+  if (options.requireVaultLogin) logEvents(events, logger);
+  const keys = await announceSlowStep('loading the signing keys', () => openKeys(config, vault, logger), slow).catch((error: unknown) => {
     vault?.close();
     throw error;
   });
-  const users = await openUserStore(config, vault, { logger, announce, clock, events });
+  const users = await openUserStore(config, vault, { logger, announce, clock, events, slow });
   const signer = createSigner(keys, { x5c: config.token.x5c });
   const reportPlaintext = onceEach<string>((key) => {
     const [service, account] = key.split('\u0000');
@@ -94,7 +141,30 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     clock,
     onPlaintext: (service, account) => reportPlaintext(`${service}\u0000${account}`),
   });
-  const app = createApp({ config, users, verifier, signer, logger, clock, events });
+  // --- throttle (issue 9, items 4 and 5): the client's address through trusted proxies; failed logins slow guessing down ---
+  const clientAddress = clientAddressFrom(config.http.trustedProxies ?? []);
+  const throttle = await startThrottle(config.throttle, { events, clock, logger });
+  // --- end throttle ---
+  // --- metrics (issue 9, item 2): kept by the listening server, so a reload's app counts on in the same registry ---
+  const metrics = config.metrics.enabled ? (metricsOf(options.server) ?? (await openMetricsOrFail(config, options.metricsFromPrimary ?? false))) : undefined;
+  metrics?.metrics.attach({ config, events, keySet: keys, vault: vaultHealth });
+  const health = readiness({ keySet: keys, vault: vaultHealth, cache: config.cache, clock });
+  // --- end metrics ---
+  const app = createApp({
+    config,
+    users,
+    verifier,
+    signer,
+    logger,
+    clock,
+    events,
+    health,
+    ...(metrics ? { metrics } : {}),
+    clientAddress,
+    ...(throttle ? { throttle: throttle.guard } : {}),
+  });
+  // Counted, so that a reload closes this app's stores only after its last request.
+  const requests = trackInFlight(app.callback());
 
   // Bounded everywhere: a slow or silent client cannot hold a connection.
   // Node checks the request and header timeouts every 30 s by default, so a
@@ -102,28 +172,35 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // configured timeout holds to within a second.
   const limits = {
     requestTimeout: config.http.timeoutMs,
-    headersTimeout: Math.min(config.http.timeoutMs, 60_000),
-    connectionsCheckingInterval: Math.min(500, config.http.timeoutMs),
-    keepAliveTimeout: 5_000,
+    headersTimeout: config.http.headerTimeoutMs,
+    connectionsCheckingInterval: Math.min(500, config.http.headerTimeoutMs),
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    // More gets a 431 (src/http/client-error.ts).
+    maxHeaderSize: config.http.maxHeaderBytes,
   };
-  const server = config.http.tls
-    ? https.createServer({ ...limits, ...(await readTls(config.http.tls)) }, app.callback())
-    : http.createServer(limits, app.callback());
-  server.on('clientError', answerClientError);
-  // The idle timeout also covers the wait for Vault, so a slow Vault ends in
-  // our 503 rather than in a connection cut first.
-  const storageTimeoutMs = config.storage.kind === 'vault' ? config.storage.timeoutMs : 0;
-  server.setTimeout(Math.max(config.http.timeoutMs, storageTimeoutMs + 1_000));
+  // A reload keeps the listening server (its socket never closes); only the
+  // request listener changes, swapped by the caller.
+  const reusing = options.server !== undefined;
+  const server = options.server ?? (config.http.tls ? await createHttpsServer(config.http.tls, limits, logger) : http.createServer(limits));
+  if (metrics && !reusing) rememberMetrics(server, metrics);
+  if (!reusing) {
+    server.on('request', requests.listener);
+    server.on('clientError', answerClientError);
+    // The idle timeout also covers the wait for Vault, so a slow Vault ends in
+    // our 503 rather than in a connection cut first.
+    const storageTimeoutMs = config.storage.kind === 'vault' ? config.storage.timeoutMs : 0;
+    server.setTimeout(Math.max(config.http.timeoutMs, storageTimeoutMs + 1_000));
 
-  await new Promise<void>((resolve, reject) => {
-    const fail = (error: NodeJS.ErrnoException): void =>
-      reject(new StartupError(`http.addr: cannot listen on ${config.http.host ?? ''}:${config.http.port}: ${error.code ?? error.message}`));
-    server.once('error', fail);
-    server.listen(config.http.port, config.http.host, () => {
-      server.off('error', fail);
-      resolve();
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: NodeJS.ErrnoException): void =>
+        reject(new StartupError(`http.addr: cannot listen on ${config.http.host ?? ''}:${config.http.port}: ${error.code ?? error.message}`));
+      server.once('error', fail);
+      server.listen(config.http.port, config.http.host, () => {
+        server.off('error', fail);
+        resolve();
+      });
     });
-  });
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${config.http.tls ? 'https' : 'http'}://${host}:${address.port}`;
@@ -140,20 +217,35 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
   logger.info(options.listening?.message ?? 'listening', { ...details, ...options.listening?.fields });
 
+  // This app's own resources; the server is not among them (a reload's next app serves on it).
+  const releaseApp = async (): Promise<void> => {
+    keys.close();
+    await users.close();
+    await audit.close();
+    await throttle?.close();
+  };
   return {
     url,
     server,
     details,
+    listener: requests.listener,
+    async release() {
+      // A reload's old app: its requests end (each bounded by http.timeout) while the next app serves.
+      await requests.idle(config.http.timeoutMs + config.http.shutdownTimeoutMs);
+      await releaseApp();
+    },
     async close() {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      keys.close();
-      await users.close();
+      const result = await drainServer(server, requests, { timeoutMs: config.http.shutdownTimeoutMs, logger });
+      await releaseApp();
+      // The metrics belong to the server (a reload's app counts on in them): they close with it.
+      await metrics?.close();
+      return result;
     },
   };
 }
 
 interface StoreContext {
+  readonly slow: SlowStepOptions;
   readonly logger: Logger;
   readonly announce: (text: string) => void;
   readonly clock: Clock;
@@ -187,27 +279,48 @@ async function bootstrapUserFile(config: Config, file: string, announce: (text: 
  * mount, saying clearly what the policy lacks; Vault being down does not
  * stop the start (the server answers 503 until it is back).
  */
-async function openVaultStore(config: Config, storage: VaultStorageConfig, vault: VaultClient, { logger, clock, events }: StoreContext): Promise<UserStore> {
+async function openVaultStore(
+  config: Config,
+  storage: VaultStorageConfig,
+  vault: VaultClient,
+  { logger, clock, events, slow }: StoreContext,
+): Promise<UserStore> {
   if (config.services === null) {
     logger.warn('no services list configured: any KV mount the Vault token can read is reachable as a service');
   }
   const mounts = new KvMountResolver(vault, { kvVersion: storage.kvVersion, ttlMs: storage.mountTtlMs, clock });
   const store = new VaultUserStore({ vault, mounts, events, timeoutMs: storage.timeoutMs, address: storage.address });
-  for (const problem of await store.check(config.services ? [...new Set(config.services.values())] : [])) {
+  const checked = config.services ? [...new Set(config.services.values())] : [];
+  for (const problem of await announceSlowStep('checking the Vault mounts of the services', () => store.check(checked), slow)) {
     logger.error(`Vault configuration: ${problem}`);
   }
   return config.cache.ttlMs > 0 ? new CachingUserStore(store, config.cache, clock, events) : store;
 }
 
 /** The one Vault client (pool, login, renewal, breaker), logged in; Vault being down does not stop the start. */
-async function openVault(storage: VaultStorageConfig, clock: Clock, events: ServerEvents): Promise<VaultClient> {
+async function openVault(storage: VaultStorageConfig, clock: Clock, events: ServerEvents, loginRequired: boolean): Promise<VaultClient> {
   let vault: VaultClient;
   try {
     vault = await openVaultClient(storage, clock, events);
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
-  await vault.start();
+  // start() never throws (Vault may come up after us); a reload to a changed
+  // Vault config must not swap in a client that cannot log in.
+  let failure: string | null = null;
+  const onLost = ({ reason }: { reason: string }): void => {
+    failure = reason;
+  };
+  events.on('vault.lost', onLost);
+  try {
+    await vault.start();
+  } finally {
+    events.off('vault.lost', onLost);
+  }
+  if (loginRequired && failure !== null) {
+    vault.close();
+    throw new StartupError(`storage.vault: cannot log in to Vault at ${storage.address}: ${failure}`);
+  }
   return vault;
 }
 
@@ -229,17 +342,31 @@ async function openKeys(config: Config, vault: VaultClient | null, logger: Logge
   }
 }
 
-async function readTls(tls: { certificate: string; key: string }): Promise<{ cert: Buffer; key: Buffer }> {
+/**
+ * The HTTPS server, its pair checked first (a start with a key of another
+ * certificate fails here, not at the first handshake), then watched: a
+ * changed pair is served without a restart, until the server closes.
+ */
+async function createHttpsServer(tls: HttpTlsConfig, limits: http.ServerOptions, logger: Logger): Promise<https.Server> {
+  let pair: TlsPair;
   try {
-    return { cert: await readFile(tls.certificate), key: await readFile(tls.key) };
+    pair = await loadTlsPair(tls);
   } catch (error) {
-    throw new StartupError(`http.tls.certificate and http.tls.key (${tls.certificate}, ${tls.key}): ${describeFileError(error)}`);
+    throw new StartupError(`http.tls.certificate and http.tls.key (${tls.certificate}, ${tls.key}): ${(error as Error).message}`);
   }
+  const server = https.createServer({ ...limits, ...secureContextOptions(pair, tls) });
+  const stopWatching = watchTlsPair(server, tls, pair, logger);
+  server.once('close', stopWatching);
+  return server;
 }
 
-function describeFileError(error: unknown): string {
-  const { code, path: file } = error as NodeJS.ErrnoException;
-  return code === 'ENOENT' ? `no such file: ${file}` : (error as Error).message;
+/** The metrics, with their own listener when metrics.addr is set; an address that cannot be listened on fails the start. */
+async function openMetricsOrFail(config: Config, fromPrimary: boolean): Promise<MetricsRuntime> {
+  try {
+    return await openMetrics(config, fromPrimary);
+  } catch (error) {
+    throw error instanceof MetricsListenError ? new StartupError(error.message) : error;
+  }
 }
 
 /** A start-up failure whose message is meant for the operator as it is. */

@@ -2,6 +2,10 @@
  * `serve`: runs the token server with a config file, or with the embedded
  * default (no Vault needed) when none is given. It keeps running until
  * SIGINT or SIGTERM; a configuration or start-up problem exits with 2.
+ * SIGTERM/SIGINT finish the requests in flight within http.shutdown_timeout
+ * (exit 0), or cut them after it (exit 1). SIGHUP (`kill -HUP <pid>`) and a
+ * change to the config file or the key files reload without dropping a
+ * request (src/reload/).
  * With `http.workers` > 1 (the default `auto`: one per core) this process
  * is the primary and forks the workers that serve (src/cluster.ts).
  */
@@ -24,15 +28,24 @@ export const registerServe: RegisterCommand = (program, { io }) => {
         } catch (error) {
           failure = error;
         }
-        await runWorker(config as ReturnType<typeof loadConfigFile>, startServer, failure);
+        await runWorker(config as ReturnType<typeof loadConfigFile>, startServer, failure, { configFile: file, env: io.env });
         return;
       }
       try {
         const config = loadConfigFile(file, io.env);
         let stop: () => Promise<number>;
+        const { onReloadTriggers } = await import('../reload/triggers.js');
         if (config.workers <= 1) {
-          const running = await startServer(config);
-          stop = () => running.close().then(() => 0);
+          const [{ Reloader }, { createLogger }] = await Promise.all([import('../reload/reloader.js'), import('../logger.js')]);
+          const logger = createLogger(config.log);
+          // The pid in the ready line: `kill -HUP <pid>` reloads, `kill <pid>` stops.
+          const running = await startServer(config, { logger, listening: { message: 'listening', fields: { pid: process.pid } } });
+          const reloader = new Reloader({ configFile: file, env: io.env, config, running, logger, start: startServer, warnKept: true });
+          const triggers = await onReloadTriggers(file, config, (reason) => reloader.reload(reason));
+          stop = () => {
+            triggers.close();
+            return reloader.close().then(({ cut }) => (cut > 0 ? 1 : 0));
+          };
         } else {
           const [{ prepareFirstStart }, { startPrimary }, { createLogger }] = await Promise.all([
             import('../server.js'),
@@ -42,7 +55,11 @@ export const registerServe: RegisterCommand = (program, { io }) => {
           const logger = createLogger(config.log);
           await prepareFirstStart(config, { logger });
           const running = await startPrimary(config, { configFile: file, logger, env: { ...io.env } });
-          stop = () => running.stop();
+          const triggers = await onReloadTriggers(file, config, (reason) => running.reload(reason));
+          stop = () => {
+            triggers.close();
+            return running.stop();
+          };
         }
         const onSignal = (): void => {
           void stop().then((code) => process.exit(code));

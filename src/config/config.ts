@@ -66,6 +66,16 @@ export type TokenKeysConfig =
     }
   | { readonly from: 'vault'; readonly path: string; readonly reloadMs: number };
 
+/** `http.tls`: HTTPS with this pair, read again when either file changes. */
+export interface HttpTlsConfig {
+  readonly certificate: string;
+  readonly key: string;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/** `audit.output`: where the audit log's lines go (a file is opened for append, shared by worker processes). */
+export type AuditConfig = { readonly output: 'stderr' | 'stdout' | 'off' } | { readonly output: 'file'; readonly file: string };
+
 export interface Config {
   /** Folder of the config file: relative paths were resolved against it. */
   readonly baseDir: string;
@@ -80,8 +90,20 @@ export interface Config {
     readonly host?: string;
     readonly port: number;
     readonly timeoutMs: number;
-    readonly tls?: { readonly certificate: string; readonly key: string };
+    /** `http.shutdown_timeout`: SIGTERM waits this long for requests in flight, then cuts them (exit code 1). */
+    readonly shutdownTimeoutMs: number;
+    readonly tls?: HttpTlsConfig;
+    // --- limits (issue 9, item 7) ---
+    /** `http.header_timeout`: the request line and headers must arrive within this (default: http.timeout). */
+    readonly headerTimeoutMs: number;
+    /** `http.keep_alive_timeout`: an idle kept-alive connection is closed after this (default 5 s). */
+    readonly keepAliveTimeoutMs: number;
+    /** `http.max_header_size`: request line and headers together, in bytes (default 16 KiB, Node's); more gets a 431. */
+    readonly maxHeaderBytes: number;
+    // --- end limits ---
     readonly realmPaths: readonly string[];
+    /** `http.trusted_proxies`: whose X-Forwarded-For names the client (absent: none, the socket's address). */
+    readonly trustedProxies?: readonly string[];
   };
   readonly token: {
     readonly issuer: string;
@@ -97,4 +119,30 @@ export interface Config {
   readonly services: ReadonlyMap<string, string> | null;
   /** service name → the access string of requests without credentials, from the config. */
   readonly anonymous: ReadonlyMap<string, string>;
+  /** The audit log: one JSON line per token decision (`audit.output`, default stderr). */
+  readonly audit: AuditConfig;
+  /** Prometheus metrics (`metrics`): on the main port at `path`, or on a listener of their own (`addr`). */
+  readonly metrics: MetricsConfig;
+  /** Throttling of password guessing (`throttle`). */
+  readonly throttle: ThrottleConfig;
+}
+
+/** `throttle`: how failed logins slow down and lock out guessing (src/throttle/). */
+export interface ThrottleConfig {
+  readonly enabled: boolean;
+  /** Failures before a block: one account from one address, one address, one account; 0 = that counter off. */
+  readonly failures: { readonly pair: number; readonly client: number; readonly account: number };
+  readonly windowMs: number;
+  /** The first block; each next one doubles, up to maxBlockMs. */
+  readonly blockMs: number;
+  readonly maxBlockMs: number;
+  /** Counters shared by every replica (absent: this server's processes only). */
+  readonly redis?: { readonly url: string };
+}
+
+export interface MetricsConfig {
+  readonly enabled: boolean;
+  readonly path: string;
+  /** `metrics.addr`: a listener of its own (then not on the main port). */
+  readonly listen?: { readonly host?: string; readonly port: number };
 }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import type { core } from 'zod';
-import { configSchema, type ConfigFile } from './schema.js';
+import { configSchema, type ConfigFile, throttleSchema } from './schema.js';
 import { checkAccess } from '../domain/access.js';
 import { DEFAULT_KUBERNETES_JWT_FILE } from '../vault/auth/kubernetes.js';
 import type { Config, TokenKeysConfig, VaultAuthConfig, VaultTlsConfig } from './config.js';
@@ -92,8 +92,13 @@ function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: st
     http: {
       ...parseListenAddress(file.http.addr, problems),
       timeoutMs: file.http.timeout,
-      ...(file.http.tls ? { tls: { certificate: fromBase(file.http.tls.certificate), key: fromBase(file.http.tls.key) } } : {}),
+      shutdownTimeoutMs: file.http.shutdown_timeout,
+      ...(file.http.tls
+        ? { tls: { certificate: fromBase(file.http.tls.certificate), key: fromBase(file.http.tls.key), minVersion: file.http.tls.min_version ?? 'TLSv1.2' } }
+        : {}),
+      ...resolveLimits(file.http, problems),
       realmPaths: [...new Set(Array.isArray(file.http.realm) ? file.http.realm : [file.http.realm])],
+      ...(file.http.trusted_proxies?.length ? { trustedProxies: file.http.trusted_proxies } : {}),
     },
     token: {
       issuer: file.token.issuer,
@@ -105,6 +110,9 @@ function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: st
     },
     services: file.services ? resolveServices(file.services, problems) : null,
     anonymous: resolveAnonymous(file.services, problems),
+    audit: resolveAudit(file.audit?.output ?? 'stderr', fromBase),
+    metrics: resolveMetrics(file, problems),
+    throttle: resolveThrottle(file.throttle ?? throttleSchema.parse({}), problems),
   };
 }
 
@@ -253,6 +261,61 @@ function resolveAnonymous(services: ConfigFile['services'], problems: string[]):
   });
   return map;
 }
+
+/** Metrics on the main port must not hide an endpoint; on their own address, any path. */
+function resolveMetrics(file: ConfigFile, problems: string[]): Config['metrics'] {
+  const { enabled, addr, path: metricsPath } = file.metrics;
+  if (addr === undefined) {
+    const realms = Array.isArray(file.http.realm) ? file.http.realm : [file.http.realm];
+    const taken = [...realms, '/certs', '/jwks', '/healthz', '/readyz'];
+    if (enabled && taken.includes(metricsPath))
+      problems.push(`metrics.path ${metricsPath} is already an endpoint of the main port: choose another, or set metrics.addr`);
+    return { enabled, path: metricsPath };
+  }
+  const before = problems.length;
+  const listen = parseListenAddress(addr, problems);
+  if (problems.length > before)
+    problems.splice(before, problems.length - before, `metrics.addr must be an address such as :9102 or 127.0.0.1:9102 (got ${JSON.stringify(addr)})`);
+  return { enabled, path: metricsPath, listen };
+}
+
+// --- limits (issue 9, item 7) ---
+const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+// Node's own default: enough for any registry client's headers, and a bound on what one request costs.
+const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
+function resolveLimits(http: ConfigFile['http'], problems: string[]): Pick<Config['http'], 'headerTimeoutMs' | 'keepAliveTimeoutMs' | 'maxHeaderBytes'> {
+  // Default as before: the request's timeout, at most a minute.
+  const headerTimeoutMs = http.header_timeout ?? Math.min(http.timeout, 60_000);
+  // Node refuses a headers timeout longer than the request's: the headers are part of the request.
+  if (headerTimeoutMs > http.timeout) problems.push('http.header_timeout must not be longer than http.timeout (the headers are part of the request)');
+  return {
+    headerTimeoutMs,
+    keepAliveTimeoutMs: http.keep_alive_timeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderBytes: http.max_header_size ?? DEFAULT_MAX_HEADER_BYTES,
+  };
+}
+// --- end limits ---
+
+/** `audit.output`: stderr, stdout, off, or a file path relative to the config file like every other path. */
+function resolveAudit(output: string, fromBase: (p: string) => string): Config['audit'] {
+  if (output === 'stderr' || output === 'stdout' || output === 'off') return { output };
+  return { output: 'file', file: fromBase(output) };
+}
+
+// --- throttle (issue 9, item 4) ---
+function resolveThrottle(throttle: NonNullable<ConfigFile['throttle']>, problems: string[]): Config['throttle'] {
+  if (throttle.block > throttle.max_block) problems.push('throttle.block must not be longer than throttle.max_block');
+  return {
+    enabled: throttle.enabled,
+    failures: { ...throttle.failures },
+    windowMs: throttle.window,
+    blockMs: throttle.block,
+    maxBlockMs: throttle.max_block,
+    ...(throttle.redis ? { redis: { url: throttle.redis.url } } : {}),
+  };
+}
+// --- end throttle ---
 
 /** `:5002`, `5002`, `127.0.0.1:5002` or `[::1]:5002`. */
 function parseListenAddress(addr: string, problems: string[]): { host?: string; port: number } {

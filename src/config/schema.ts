@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import { parseDurationMs } from '../domain/duration.js';
+import { parseByteSize } from '../domain/size.js';
 import { checkPathSegment } from '../domain/names.js';
+import { isTrustedProxy } from '../domain/trusted-proxies.js';
 
 const text = (what = 'a non-empty string') => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
 
@@ -27,6 +29,16 @@ const durationOrZeroMs = z.union([z.number(), z.string()], { error: 'must be a d
     return z.NEVER;
   }
   return ms;
+});
+
+/** A size in bytes: a whole number, or with a unit such as 16KiB, 1MiB, 8KB. */
+const byteSize = z.union([z.number(), z.string()], { error: 'must be a size such as 16KiB or 32768 (bytes)' }).transform((value, ctx) => {
+  const bytes = parseByteSize(value);
+  if (bytes === null || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a positive size such as 16KiB, 1MiB or 32768 (bytes)' });
+    return z.NEVER;
+  }
+  return bytes;
 });
 
 const positiveInt = (what: string) =>
@@ -71,6 +83,47 @@ const vaultApiPath = text('a Vault path such as secret/data/registry-token').ref
   (value) => !value.startsWith('v1/') && value.split('/').every((part) => checkPathSegment(part).ok),
   { message: 'must be a Vault path such as secret/data/registry-token: plain segments separated by "/", without a leading "/" or "v1/"' },
 );
+
+// --- throttle (issue 9, items 4 and 5) ---
+/** An address, a CIDR range, or one of proxy-addr's names for a kind of range. */
+const trustedProxy = text('an address, a CIDR such as 10.0.0.0/8, or loopback, linklocal or uniquelocal').refine((value) => isTrustedProxy(value), {
+  message: 'must be an address, a CIDR such as 10.0.0.0/8, or loopback, linklocal or uniquelocal',
+});
+
+const failureCount = z
+  .number({ error: 'must be a whole number of failures (0 turns this counter off)' })
+  .int({ error: 'must be a whole number of failures (0 turns this counter off)' })
+  .min(0, { error: 'must be a whole number of failures (0 turns this counter off)' });
+
+/** `throttle`: its defaults apply to a missing section too (load.ts parses `{}` with it). */
+export const throttleSchema = z.strictObject(
+  {
+    enabled: z.boolean({ error: 'must be true or false' }).default(true),
+    failures: z
+      .strictObject(
+        {
+          pair: failureCount.default(5),
+          client: failureCount.default(30),
+          account: failureCount.default(100),
+        },
+        { error: 'must be a mapping with pair, client and account' },
+      )
+      .default({ pair: 5, client: 30, account: 100 }),
+    window: durationMs.default(15 * 60_000),
+    block: durationMs.default(60_000),
+    max_block: durationMs.default(60 * 60_000),
+    redis: z
+      .strictObject(
+        {
+          url: z.url({ protocol: /^rediss?$/u, error: 'must be a URL such as redis://redis:6379/0 (or rediss:// for TLS)' }),
+        },
+        { error: 'must be a mapping with url' },
+      )
+      .optional(),
+  },
+  { error: 'must be a mapping' },
+);
+// --- end throttle ---
 
 const realmPath = text('an absolute path such as /auth').refine((value) => /^\/[A-Za-z0-9._~/-]*$/u.test(value), {
   message: 'must be an absolute URL path such as /auth',
@@ -163,10 +216,17 @@ export const configSchema = z.strictObject(
               {
                 certificate: text('a file path'),
                 key: text('a file path'),
+                // TLS 1.0 and 1.1 are broken (RFC 8996); 1.3 only for clients that all speak it.
+                min_version: z.enum(['TLSv1.2', 'TLSv1.3'], { error: 'must be TLSv1.2 or TLSv1.3' }).optional(),
               },
               { error: 'must be a mapping with certificate and key' },
             )
             .optional(),
+          // --- limits (issue 9, item 7): optional here, their defaults are set in load.ts ---
+          header_timeout: durationMs.optional(),
+          keep_alive_timeout: durationMs.optional(),
+          max_header_size: byteSize.optional(),
+          // --- end limits ---
           realm: z
             .union([realmPath, z.array(realmPath).min(1, { error: 'must list at least one path' })], {
               error: 'must be a path or a list of paths',
@@ -176,10 +236,14 @@ export const configSchema = z.strictObject(
           workers: z
             .union([z.literal('auto'), positiveInt('auto or a positive whole number')], { error: 'must be auto or a positive whole number' })
             .default('auto'),
+          // --- throttle (issue 9, item 5): proxies whose X-Forwarded-For is believed; none by default ---
+          trusted_proxies: z.array(trustedProxy, { error: 'must be a list of addresses or CIDRs' }).optional(),
+          // --- reload/shutdown (issue 9, item 6): how long SIGTERM waits for requests in flight before cutting them ---
+          shutdown_timeout: durationMs.default(10_000),
         },
         { error: 'must be a mapping' },
       )
-      .default({ addr: ':5002', timeout: 5000, realm: ['/auth', '/auth/token'], workers: 'auto' }),
+      .default({ addr: ':5002', timeout: 5000, realm: ['/auth', '/auth/token'], workers: 'auto', shutdown_timeout: 10_000 }),
     token: z.strictObject(
       {
         issuer: text('the issuer name the registry expects'),
@@ -217,6 +281,30 @@ export const configSchema = z.strictObject(
         { error: 'must be a mapping' },
       )
       .default({ ttl: 30_000, stale: 300_000, max_entries: 100_000 }),
+    // --- metrics (issue 9): Prometheus text at GET /metrics, on the main port or a listener of its own ---
+    metrics: z
+      .strictObject(
+        {
+          enabled: z.boolean({ error: 'must be true or false' }).default(true),
+          addr: text('an address such as :9102 or 127.0.0.1:9102').optional(),
+          path: realmPath.default('/metrics'),
+        },
+        { error: 'must be a mapping with enabled, addr and path' },
+      )
+      .default({ enabled: true, path: '/metrics' }),
+    // --- end metrics ---
+    // --- audit (issue 9, item 3): one JSON line per token decision ---
+    audit: z
+      .strictObject(
+        {
+          // stderr (default), stdout, off, or a file path (relative to this file), opened for append.
+          output: text('stderr, stdout, off or a file path').optional(),
+        },
+        { error: 'must be a mapping with output' },
+      )
+      .optional(),
+    // --- end audit ---
+    throttle: throttleSchema.optional(),
     services: z
       .array(
         z.strictObject(

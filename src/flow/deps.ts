@@ -7,6 +7,16 @@ import type { TokenSigner } from '../tokens/signer.js';
 import type { UserStore } from '../users/user-store.js';
 import type { Clock } from '../util/clock.js';
 import type { RefreshKeys } from './refresh-tokens.js';
+import type { Attempt } from '../domain/throttle.js';
+
+/**
+ * Asked before credentials are checked (the throttling of password
+ * guessing): throws THROTTLED while the attempt's client or account is
+ * blocked, so that no password hash is spent on it.
+ */
+export interface CredentialGuard {
+  check(attempt: Attempt): Promise<void>;
+}
 
 export interface FlowDeps {
   readonly issuer: string;
@@ -27,4 +37,6 @@ export interface FlowDeps {
   readonly onUnknownMount: (mount: string, configured: boolean) => void;
   /** A refresh token was asked for a user whose password is stored in plaintext (none is issued). */
   readonly onPlaintextRefresh: (service: string, account: string) => void;
+  /** The throttle, when enabled. */
+  readonly guard?: CredentialGuard;
 }

@@ -15,7 +15,7 @@ import { type Clock, systemClock } from '../util/clock.js';
 import { limitedLog } from '../util/log-limiter.js';
 import { onceEach } from '../util/report-once.js';
 import type { RequestState } from './context.js';
-import type { FlowDeps } from '../flow/deps.js';
+import type { CredentialGuard, FlowDeps } from '../flow/deps.js';
 import { tokenGet } from './endpoints/token-get.js';
 import { tokenPost } from './endpoints/token-post.js';
 import { registerKeyEndpoints } from './endpoints/keys.js'; // keys (issue 7): GET /certs, GET /jwks
@@ -25,6 +25,11 @@ import { errorHandler } from './middleware/error-handler.js';
 import { decisionEvents } from './middleware/decision-events.js';
 import { type ClientAddress, requestContext } from './middleware/request-context.js';
 import { ServerEvents } from '../events.js';
+import { registerHealthEndpoints } from './endpoints/health.js';
+import { registerMetricsEndpoint } from './endpoints/metrics.js';
+import { type RequestObserver, requestMetrics } from './middleware/request-metrics.js';
+import type { MetricsSource } from '../observers/metrics.js';
+import { type Readiness, readiness } from '../observers/readiness.js';
 
 export interface AppDependencies {
   readonly config: Pick<Config, 'token' | 'services' | 'anonymous' | 'http'>;
@@ -37,6 +42,20 @@ export interface AppDependencies {
   readonly events?: ServerEvents;
   /** How the client's address is found (default: the socket's). */
   readonly clientAddress?: ClientAddress;
+  /** The throttling of password guessing, asked before credentials are checked (default: none). */
+  readonly throttle?: CredentialGuard;
+  /** What /readyz says (default: the signing key only). */
+  readonly health?: Readiness;
+  /** Prometheus metrics: every request timed, and /metrics when served on this port (default: none). */
+  readonly metrics?: AppMetrics;
+}
+
+/** The metrics as the app sees them (src/observers/metrics-runtime.ts). */
+export interface AppMetrics {
+  readonly metrics: { observeRequest: RequestObserver };
+  readonly source: MetricsSource;
+  readonly onMainPort: boolean;
+  readonly path: string;
 }
 
 export function createApp({
@@ -48,6 +67,9 @@ export function createApp({
   clock = systemClock,
   events = new ServerEvents(),
   clientAddress,
+  throttle,
+  health = readiness({ keySet: signer.keySet, vault: null, cache: { ttlMs: 0, staleMs: 0 }, clock }),
+  metrics,
 }: AppDependencies): Koa<RequestState> {
   const app = new Koa<RequestState>();
   // Errors are answered and logged by errorHandler; Koa's own printer would
@@ -88,6 +110,7 @@ export function createApp({
         ? limited('configured-mount', () => logger.error('a configured service has no usable user store: answering 503 (see the start-up check)', { mount }))
         : limited('unknown-mount', () => logger.warn('a request named a service that is no user store; answered as bad credentials', { service: mount })),
     onPlaintextRefresh: (service, account) => reportPlaintextRefresh(`${service}\u0000${account}`),
+    ...(throttle ? { guard: throttle } : {}),
   };
 
   const router = new Router<RequestState>();
@@ -99,6 +122,12 @@ export function createApp({
   // --- keys (issue 7, item 4): GET /certs and GET /jwks, public, from the signer's current key set ---
   registerKeyEndpoints(router, signer.keySet);
   // --- end keys ---
+  // --- health and metrics (issue 9, items 1 and 2): GET /healthz, GET /readyz, GET /metrics (unless on metrics.addr) ---
+  registerHealthEndpoints(router, health);
+  if (metrics?.onMainPort) registerMetricsEndpoint(router, metrics.path, metrics.source);
+  // Outermost: the status answered, the time of everything.
+  if (metrics) app.use(requestMetrics(metrics.metrics.observeRequest));
+  // --- end health and metrics ---
 
   app.use(requestContext(clientAddress));
   app.use(accessLog(logger));

@@ -1,8 +1,8 @@
 /**
  * What Node's HTTP parser answers on its own (a method it does not know, a
  * malformed request line, headers too large, a client too slow to send its
- * request) gets the same JSON error body as everything else, instead of
- * Node's empty plain-text answer.
+ * request, or its body, in time) gets the same JSON error body as
+ * everything else, instead of Node's empty plain-text answer.
  */
 import type { Socket } from 'node:net';
 
@@ -13,7 +13,12 @@ const ANSWERS: Readonly<Record<string, [number, string, string, string]>> = {
 const BAD_REQUEST: [number, string, string, string] = [400, 'Bad Request', 'INVALID_REQUEST', 'the request is not valid HTTP'];
 
 export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  // As Node does itself: an answer only where none has begun. A body still
+  // arriving at http.timeout has a response object, not yet written: it
+  // gets the 408 too, and the handler waiting for that body finds the
+  // socket gone.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }

@@ -23,6 +23,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   UNSUPPORTED_GRANT_TYPE: 400,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  THROTTLED: 429,
 };
 
 // A 5xx's own message may name Vault paths or causes: clients get these.
@@ -37,16 +38,20 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 export interface ErrorAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: { readonly errors: readonly [{ readonly code: ErrorCode; readonly message: string }] };
+  readonly body: { readonly errors: readonly [{ readonly code: ErrorCode | DockerOnlyCode; readonly message: string }] };
 }
 
 export function statusOf(code: ErrorCode): number {
   return STATUS[code];
 }
 
+// Where Docker's error codes (distribution's errcode) have their own name for ours.
+type DockerOnlyCode = 'TOO_MANY_REQUESTS';
+const DOCKER_CODES: Readonly<Partial<Record<ErrorCode, DockerOnlyCode>>> = { THROTTLED: 'TOO_MANY_REQUESTS' };
+
 export function dockerErrorAnswer(error: AppError): ErrorAnswer {
   const message = GENERIC_MESSAGES[error.code] ?? error.message;
-  return { status: STATUS[error.code], headers: headersOf(error), body: { errors: [{ code: error.code, message }] } };
+  return { status: STATUS[error.code], headers: headersOf(error), body: { errors: [{ code: DOCKER_CODES[error.code] ?? error.code, message }] } };
 }
 
 // RFC 6749 section 5.2 error codes (temporarily_unavailable and server_error from 4.1.2.1).
@@ -55,6 +60,8 @@ const OAUTH_ERRORS: Readonly<Partial<Record<ErrorCode, string>>> = {
   INVALID_SCOPE: 'invalid_scope',
   UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
   UNAVAILABLE: 'temporarily_unavailable',
+  // No RFC 6749 code says "too many attempts"; this one says "try later", and Retry-After says when.
+  THROTTLED: 'temporarily_unavailable',
   INTERNAL: 'server_error',
 };
 
@@ -81,6 +88,7 @@ export function oauthErrorAnswer(error: AppError): OAuthErrorAnswer {
 function headersOf(error: AppError): Record<string, string> {
   const headers: Record<string, string> = {};
   if (error.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = BASIC_CHALLENGE;
-  if (error.code === 'UNAVAILABLE') headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS)));
+  if (error.code === 'UNAVAILABLE' || error.code === 'THROTTLED')
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS)));
   return headers;
 }

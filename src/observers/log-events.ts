@@ -19,6 +19,10 @@ export function logEvents(events: ServerEvents, logger: Logger): void {
       expires_at: expiresAt,
     }),
   );
+  events.on('throttle.redis_lost', ({ address, reason }) =>
+    logger.error("the throttle's Redis is unreachable: failed logins are counted by each process alone until it is back", { address, reason }),
+  );
+  events.on('throttle.redis_back', ({ address, downForMs }) => logger.info("the throttle's Redis is back", { address, down_for_ms: downForMs }));
   events.on('vault.denied', ({ path, capability }) =>
     logger.error(`Vault denies ${capability} on ${path} to the server's token: add it to the policy (see config/vault-policy.hcl)`, { path, capability }),
   );

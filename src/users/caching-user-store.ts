@@ -67,7 +67,10 @@ export class CachingUserStore implements UserStore {
   async #cached(key: string, mount: string, fetch: () => Promise<UserRecord | GroupRecord | null>): Promise<UserRecord | GroupRecord | null> {
     const entry = this.#entries.get(key);
     const age = entry ? this.#clock.now() - entry.fetchedAt : Number.POSITIVE_INFINITY;
-    if (entry && age < (entry.record ? this.#settings.ttlMs : this.#settings.negativeTtlMs)) return entry.record;
+    if (entry && age < (entry.record ? this.#settings.ttlMs : this.#settings.negativeTtlMs)) {
+      this.#events?.emit('cache.lookup', { result: 'hit' });
+      return entry.record;
+    }
 
     let pending = this.#inFlight.get(key);
     if (!pending) {
@@ -80,14 +83,18 @@ export class CachingUserStore implements UserStore {
       this.#inFlight.set(key, pending);
     }
     try {
-      return await pending;
+      const record = await pending;
+      this.#events?.emit('cache.lookup', { result: 'miss' });
+      return record;
     } catch (error) {
       const current = this.#entries.peek(key);
       const stillUsable = current?.record && this.#clock.now() - current.fetchedAt < this.#settings.ttlMs + this.#settings.staleMs;
       if (isAppError(error, 'UNAVAILABLE') && stillUsable) {
         this.#events?.emit('cache.stale_served', { service: mount });
+        this.#events?.emit('cache.lookup', { result: 'stale' });
         return current.record;
       }
+      this.#events?.emit('cache.lookup', { result: 'miss' });
       throw error;
     }
   }

@@ -10,12 +10,14 @@ import { authMethodFor } from './auth/index.js';
 import { createVaultClient, type VaultClient } from './client.js';
 import { VaultSession } from './session.js';
 import { readVaultTls } from './tls-files.js';
+import { timedTransport } from './timed-transport.js';
 import { createVaultTransport } from './transport.js';
 
 /** Throws TlsFileError (naming the setting) when a TLS file cannot be read. */
 export async function openVaultClient(storage: VaultStorageConfig, clock: Clock, events: ServerEvents): Promise<VaultClient> {
   const tls = await readVaultTls(storage.tls);
-  const transport = createVaultTransport({ address: storage.address, timeoutMs: storage.timeoutMs, namespace: storage.namespace, tls });
+  // Every call told as a `vault.call` event (the metrics listen).
+  const transport = timedTransport(createVaultTransport({ address: storage.address, timeoutMs: storage.timeoutMs, namespace: storage.namespace, tls }), events);
   const session = new VaultSession(transport, authMethodFor(storage.auth), clock, events);
   return createVaultClient({ transport, session, breaker: storage.breaker, clock, events });
 }

@@ -1,6 +1,6 @@
 /**
  * Finds the real peers (Vault server, registry, registry2, crane, skopeo, oras, helm,
- * containerd and ctr, dockerd and docker) that scripts/install-peers.sh
+ * containerd and ctr, dockerd and docker, redis-server) that scripts/install-peers.sh
  * installs. On a laptop without them, the tests that
  * need them are skipped with a message saying how to install them; in CI
  * (CI=true) a missing peer is a failure.
@@ -14,7 +14,8 @@ export const PEERS_BIN = path.join(
   'bin',
 );
 
-const INSTALL_HINT = 'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo, htpasswd, containerd and docker.io) to install the peers';
+const INSTALL_HINT =
+  'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo, htpasswd, containerd, docker.io and redis-server) to install the peers';
 
 function executable(file: string): boolean {
   try {
@@ -53,7 +54,20 @@ export function findPeer(...names: string[]): string | null {
   return null;
 }
 
-export type PeerName = 'vault' | 'registry' | 'registry2' | 'crane' | 'skopeo' | 'htpasswd' | 'oras' | 'helm' | 'containerd' | 'ctr' | 'dockerd' | 'docker';
+export type PeerName =
+  | 'vault'
+  | 'registry'
+  | 'registry2'
+  | 'crane'
+  | 'skopeo'
+  | 'htpasswd'
+  | 'oras'
+  | 'helm'
+  | 'containerd'
+  | 'ctr'
+  | 'dockerd'
+  | 'docker'
+  | 'redis-server';
 
 const BINARIES: Readonly<Record<PeerName, string[]>> = {
   vault: ['bao', 'vault'],
@@ -72,6 +86,8 @@ const BINARIES: Readonly<Record<PeerName, string[]>> = {
   // other `docker` on PATH (some machines have a newer CLI alone in /usr/local/bin).
   dockerd: ['/usr/sbin/dockerd', 'dockerd'],
   docker: ['/usr/bin/docker', 'docker'],
+  // Debian's redis-server: the throttle's shared counters (throttle.redis.url).
+  'redis-server': ['redis-server'],
 };
 
 /**

@@ -29,6 +29,8 @@ export interface TestServerOptions {
   readonly env?: ConfigEnv;
   readonly clock?: Clock;
   readonly events?: ServerEvents;
+  /** After how long a slow start-up step is logged (StartOptions.slowStepNoticeMs). */
+  readonly slowStepNoticeMs?: number;
 }
 
 export async function startTestServer(document: Record<string, unknown>, options: TestServerOptions = {}): Promise<TestServer> {
@@ -53,7 +55,12 @@ export async function startTestServer(document: Record<string, unknown>, options
   // Keys from Vault (token.vault_path) take no key files.
   const files = (document.token as { vault_path?: string } | undefined)?.vault_path ? {} : { certificate: 'token.pem', key: 'token.key' };
   const token = { issuer: 'vra-test', expiration: 300, ...files, ...(document.token as object | undefined) };
-  const config = parseConfig({ ...document, http: { addr: '127.0.0.1:0', ...(document.http as object | undefined) }, token }, dir, options.env ?? {});
+  // The audit log (stderr by default) is off unless a test asks for it: test output stays readable.
+  const config = parseConfig(
+    { audit: { output: 'off' }, ...document, http: { addr: '127.0.0.1:0', ...(document.http as object | undefined) }, token },
+    dir,
+    options.env ?? {},
+  );
   let running: RunningServer;
   try {
     running = await startServer(config, {
@@ -61,6 +68,7 @@ export async function startTestServer(document: Record<string, unknown>, options
       announce: () => {},
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.events ? { events: options.events } : {}),
+      ...(options.slowStepNoticeMs === undefined ? {} : { slowStepNoticeMs: options.slowStepNoticeMs }),
     });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

@@ -49,7 +49,12 @@ describe('against a real Vault', { skip: peers.skip }, () => {
     serverAccessor = auth.accessor;
     // No user cache here: every request reads Vault, as Godoauth did (the
     // cache has its own tests in vault-cache.test.ts).
-    server = await startTestServer({ storage: { vault: { addr: vault.address, auth_token: serverToken, timeout: '2s' } }, cache: { ttl: 0 } });
+    // Throttling off: some tests here send many refused requests from one address on purpose.
+    server = await startTestServer({
+      storage: { vault: { addr: vault.address, auth_token: serverToken, timeout: '2s' } },
+      cache: { ttl: 0 },
+      throttle: { enabled: false },
+    });
   });
 
   after(async () => {

@@ -30,7 +30,11 @@ test("Godoauth's configuration file runs unchanged", () => {
   assert.deepEqual(config.http, {
     port: 5002,
     timeoutMs: 5000,
-    tls: { certificate: path.join(fixtures, 'certs/server.pem'), key: path.join(fixtures, 'certs/server.key') },
+    shutdownTimeoutMs: 10_000,
+    tls: { certificate: path.join(fixtures, 'certs/server.pem'), key: path.join(fixtures, 'certs/server.key'), minVersion: 'TLSv1.2' },
+    headerTimeoutMs: 5000,
+    keepAliveTimeoutMs: 5000,
+    maxHeaderBytes: 16_384,
     realmPaths: ['/auth', '/auth/token'],
   });
   assert.deepEqual(config.token, {

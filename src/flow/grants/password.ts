@@ -2,6 +2,7 @@
  * The password grant: HTTP Basic on GET, `grant_type=password` on POST. An
  * unknown user and a wrong password get the same answer after the same
  * password work (the verifier checks unknown users against a dummy hash).
+ * While the throttle blocks the attempt, it is refused before any of that.
  */
 import type { ServiceTarget } from '../../domain/service.js';
 import { unauthorized } from '../../errors.js';
@@ -9,8 +10,13 @@ import type { FlowDeps } from '../deps.js';
 import { findUser } from '../find-user.js';
 import type { Principal } from '../principal.js';
 
-export async function passwordGrant(deps: FlowDeps, target: ServiceTarget, username: string, password: string): Promise<Principal> {
-  const user = await findUser(deps, target, username);
+export async function passwordGrant(deps: FlowDeps, target: ServiceTarget, username: string, password: string, client: string): Promise<Principal> {
+  // The throttle's check (an IPC or Redis round trip in a cluster or across
+  // replicas) runs alongside the user lookup, which every request makes
+  // anyway: a good login waits for the slower of the two, not for both. The
+  // password is verified only once the check passed: a blocked attempt
+  // spends no hash.
+  const [user] = await Promise.all([findUser(deps, target, username), deps.guard?.check({ client, service: target.service, account: username })]);
   const verified = await deps.verifier.verify({ service: target.service, account: username, stored: user?.password ?? null, given: password });
   if (!verified || !user) throw unauthorized('invalid username or password');
   return { kind: 'user', account: username, user };

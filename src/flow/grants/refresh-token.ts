@@ -12,8 +12,13 @@ import { findUser } from '../find-user.js';
 import type { Principal } from '../principal.js';
 import { fingerprintMatches, readRefreshToken } from '../refresh-tokens.js';
 
-export async function refreshTokenGrant(deps: FlowDeps, target: ServiceTarget, refreshToken: string): Promise<Principal> {
-  const claims = await readRefreshToken(deps.refreshKeys, refreshToken, { issuer: deps.issuer, nowSeconds: Math.floor(deps.clock.now() / 1000) });
+export async function refreshTokenGrant(deps: FlowDeps, target: ServiceTarget, refreshToken: string, client: string): Promise<Principal> {
+  // Bad refresh tokens count against the client's address (the account in an
+  // unverified token is anyone's word); checked alongside the verification.
+  const [claims] = await Promise.all([
+    readRefreshToken(deps.refreshKeys, refreshToken, { issuer: deps.issuer, nowSeconds: Math.floor(deps.clock.now() / 1000) }),
+    deps.guard?.check({ client, service: target.service }),
+  ]);
   const user = claims && claims.service === target.service ? await findUser(deps, target, claims.account) : null;
   if (!claims || !user || !fingerprintMatches(claims, user.password)) throw unauthorized('invalid or expired refresh token: log in again');
   return { kind: 'user', account: claims.account, user };

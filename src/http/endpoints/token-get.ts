@@ -43,8 +43,8 @@ export function tokenGet(deps: FlowDeps): Middleware<RequestState> {
       if (credentials.username !== '') ctx.state.attempted = credentials.username;
       principal =
         credentials.username === ''
-          ? await refreshTokenGrant(deps, request.target, credentials.password).catch(asBadCredentials)
-          : await passwordGrant(deps, request.target, credentials.username, credentials.password);
+          ? await refreshTokenGrant(deps, request.target, credentials.password, ctx.state.client).catch(asBadCredentials)
+          : await passwordGrant(deps, request.target, credentials.username, credentials.password, ctx.state.client);
     }
     // `account` is only a hint from the client; it may never differ from
     // the user who authenticated (that is how Dockit let users escalate).

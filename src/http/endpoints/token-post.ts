@@ -41,10 +41,10 @@ export function tokenPost(deps: FlowDeps): Middleware<RequestState> {
     if (grantType === 'password') {
       const username = required(get, 'username');
       ctx.state.attempted = username;
-      principal = await passwordGrant(deps, request.target, username, required(get, 'password'));
+      principal = await passwordGrant(deps, request.target, username, required(get, 'password'), ctx.state.client);
     } else if (grantType === 'refresh_token') {
       refreshToken = required(get, 'refresh_token');
-      principal = await refreshTokenGrant(deps, request.target, refreshToken);
+      principal = await refreshTokenGrant(deps, request.target, refreshToken, ctx.state.client);
     } else if (grantType === undefined || grantType === '') {
       throw invalidRequest('grant_type is required');
     } else {
