@@ -21,6 +21,8 @@ interface ComposeService {
   readonly environment?: Readonly<Record<string, string | number | null>> | readonly string[];
   readonly ports?: readonly (string | number)[];
   readonly volumes?: readonly string[];
+  readonly depends_on?: Readonly<Record<string, { readonly condition?: string }>>;
+  readonly healthcheck?: Readonly<Record<string, unknown>>;
 }
 
 const compose = yaml.load(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
@@ -218,4 +220,90 @@ test('the image runs the CLI, and the auth service serves the mounted config', (
   assert.equal(configMount.container, configPath, 'the config file should be mounted at the --config path itself');
   assert.equal(configMount.host, path.join(root, 'config', 'compose.yml'));
   assert.equal(configMount.readOnly, true);
+});
+
+/** The Dockerfile's stages: each FROM line with the instructions that follow it (continuation lines joined). */
+function dockerStages(): { from: string; instructions: string[] }[] {
+  const text = readFileSync(path.join(root, 'Dockerfile'), 'utf8').replace(/\\\n\s*/gu, ' ');
+  const stages: { from: string; instructions: string[] }[] = [];
+  for (const line of text.split('\n').map((one) => one.trim())) {
+    if (line === '' || line.startsWith('#')) continue;
+    if (/^FROM\s/iu.test(line)) stages.push({ from: line, instructions: [] });
+    else stages.at(-1)?.instructions.push(line);
+  }
+  return stages;
+}
+
+/** The final stage: what the image is. */
+function finalStage(): { from: string; instructions: string[] } {
+  const last = dockerStages().at(-1);
+  assert.ok(last, 'the Dockerfile has no FROM');
+  return last;
+}
+
+const instructionsOf = (name: string): string[] =>
+  finalStage()
+    .instructions.filter((line) => line.toUpperCase().startsWith(`${name} `))
+    .map((line) => line.slice(name.length + 1).trim());
+
+test('the image is built in stages: the final one holds production dependencies and compiled code only', () => {
+  const stages = dockerStages();
+  assert.equal(stages.length, 3, 'deps, build and the runtime stage');
+  assert.match(readFileSync(path.join(root, 'Dockerfile'), 'utf8'), /^ARG NODE_IMAGE=node:20-alpine$/mu);
+  const deps = stages.find((stage) => / AS deps$/u.test(stage.from));
+  assert.ok(deps, 'a deps stage');
+  assert.ok(
+    deps.instructions.includes('RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force'),
+    'the deps stage installs production dependencies only',
+  );
+  const runtime = finalStage();
+  assert.equal(runtime.from, 'FROM ${NODE_IMAGE}');
+  assert.deepEqual(instructionsOf('COPY'), [
+    '--from=deps /app/package.json ./',
+    '--from=deps /app/node_modules ./node_modules',
+    '--from=build /app/dist/src ./dist/src',
+    'config ./config',
+  ]);
+  // Nothing is installed or compiled in the image itself.
+  for (const run of instructionsOf('RUN')) assert.doesNotMatch(run, /\b(npm|apk|apt-get|tsc|gcc|make|python)\b/u, run);
+});
+
+test('the image runs as an unprivileged user', () => {
+  assert.deepEqual(instructionsOf('USER'), ['node']);
+  // Set before the command runs: nothing after it switches back.
+  const instructions = finalStage().instructions;
+  const user = instructions.findIndex((line) => line.startsWith('USER '));
+  const entrypoint = instructions.findIndex((line) => line.startsWith('ENTRYPOINT '));
+  assert.ok(user >= 0 && user < entrypoint, 'USER comes before ENTRYPOINT');
+});
+
+test("the image's HEALTHCHECK asks GET /healthz on the server's port with node's fetch (no curl in the image)", () => {
+  const [healthcheck, ...more] = instructionsOf('HEALTHCHECK');
+  assert.equal(more.length, 0, 'one HEALTHCHECK');
+  const match = /^(.*?)CMD (\[.*\])$/u.exec(healthcheck ?? '');
+  assert.ok(match, `HEALTHCHECK ... CMD [exec form], got ${healthcheck}`);
+  assert.equal(match[1]?.trim(), '--interval=15s --timeout=5s --start-period=20s --retries=3');
+  const command = JSON.parse(match[2] as string) as string[];
+  assert.deepEqual(command.slice(0, 2), ['node', '-e']);
+  assert.match(command[2] ?? '', /^fetch\(process\.env\.VRA_HEALTHCHECK_URL, /u);
+
+  const url = new URL(/^VRA_HEALTHCHECK_URL=(\S+)$/mu.exec(instructionsOf('ENV').join('\n'))?.[1] ?? '');
+  assert.equal(url.href, 'http://127.0.0.1:5002/healthz');
+  assert.equal(Number(url.port), loadComposeConfig().http.port, 'the health check asks the port the compose config listens on');
+});
+
+test('the image exposes the token port and the metrics port, and compose publishes both', () => {
+  assert.deepEqual(instructionsOf('EXPOSE'), ['5002 9102']);
+  const config = loadComposeConfig();
+  assert.deepEqual(config.metrics, { enabled: true, path: '/metrics', listen: { port: 9102 } });
+  assert.deepEqual(publishedPortsOf('auth'), [
+    { host: 5002, container: config.http.port },
+    { host: 9102, container: config.metrics.listen?.port },
+  ]);
+});
+
+test('the registry starts once the auth service is healthy (its certificate exists by then)', () => {
+  assert.deepEqual(service('registry').depends_on, { auth: { condition: 'service_healthy' } });
+  // The image's health check command, checked more often: no test of its own.
+  assert.deepEqual(service('auth').healthcheck, { interval: '3s' });
 });
