@@ -235,7 +235,7 @@ function resolveTokenKeys(file: ConfigFile, fromBase: (p: string) => string, pro
     if (!file.storage.vault) problems.push("token.vault_path needs storage.vault: the keys are read with the server's Vault client");
     return { from: 'vault', path: vaultPath, reloadMs: reload ?? DEFAULT_KEY_RELOAD_MS };
   }
-  if (reload !== undefined) problems.push('token.reload is only used with token.vault_path (key files are read once, at start)');
+  if (reload !== undefined) problems.push('token.reload is only used with token.vault_path (key files are read again on a change or SIGHUP, see Reload)');
   if (key === undefined) problems.push('token.key is required (the PEM private key file), or token.vault_path');
   if (certificate === undefined) problems.push('token.certificate is required (the PEM certificate of token.key), or token.vault_path');
   return { from: 'files', key: fromBase(key ?? ''), certificate: fromBase(certificate ?? ''), published: (published ?? []).map(fromBase), generate };

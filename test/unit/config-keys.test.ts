@@ -43,7 +43,7 @@ test('files and Vault do not mix; each problem names its key', () => {
     "token.vault_path needs storage.vault: the keys are read with the server's Vault client",
   ]);
   assert.deepEqual(problems({ storage, token: { ...base, certificate: 'c.pem', reload: '1m' } }), [
-    'token.reload is only used with token.vault_path (key files are read once, at start)',
+    'token.reload is only used with token.vault_path (key files are read again on a change or SIGHUP, see Reload)',
     'token.key is required (the PEM private key file), or token.vault_path',
   ]);
   assert.deepEqual(problems({ storage, token: { ...base, key: 'k.pem' } }), [
