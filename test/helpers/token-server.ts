@@ -3,6 +3,7 @@
  * document, a fresh signing key and a logger whose output the test can read.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -112,4 +113,22 @@ export async function getToken(
 /** The claims of a compact JWT, unverified (the tests verify signatures where that is the point). */
 export function claimsOf(token: string): Record<string, any> {
   return JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, any>;
+}
+
+/**
+ * The status of one token request (repository:demo/app:pull) on a connection
+ * of its own, so that the kernel's round robin can pick any worker process.
+ */
+export function tokenStatus(url: string, [user, password]: [string, string]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(
+      `${url}/auth?service=registry&scope=repository:demo/app:pull`,
+      { agent: false, headers: { Authorization: basic(user, password) } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on('error', reject);
+  });
 }

@@ -6,7 +6,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { serve } from '../helpers/cli.js';
 import { waitFor } from '../helpers/net.js';
+import { tokenStatus } from '../helpers/token-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let dir: string;
@@ -32,20 +32,6 @@ async function configWith(name: string, extra: Record<string, unknown>): Promise
   document.http.workers = 2;
   await writeFile(file, yaml.dump({ ...document, ...extra }));
   return file;
-}
-
-function tokenStatus(url: string, [user, password]: [string, string]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(
-      `${url}/auth?service=registry&scope=repository:demo/app:pull`,
-      { agent: false, headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } },
-      (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      },
-    );
-    request.on('error', reject);
-  });
 }
 
 const jsonLines = (text: string): Record<string, unknown>[] =>

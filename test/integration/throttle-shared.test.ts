@@ -56,14 +56,17 @@ test('two workers share the counters: 3 failures over new connections block the 
       // Counted per worker, two workers would allow 6 failures: every one of these would then be a 401 or two.
       for (let i = 0; i < 6; i += 1) assert.equal(await status(url, 'admin', 'wrong'), 429, `attempt ${i + 4}`);
       assert.equal(await status(url, 'admin', password), 429);
-      const pids = new Set(
-        daemon
-          .output()
-          .split('\n')
-          .filter((line) => line.startsWith('{') && line.includes('"message":"request"'))
-          .map((line) => (JSON.parse(line) as { pid?: number }).pid),
-      );
-      assert.equal(pids.size, 2, 'both workers answered');
+      // Log lines are written in batches (at most 200 ms late): wait for both workers' lines.
+      const answeredBy = (): Set<number | undefined> =>
+        new Set(
+          daemon
+            .output()
+            .split('\n')
+            .filter((line) => line.startsWith('{') && line.includes('"message":"request"'))
+            .map((line) => (JSON.parse(line) as { pid?: number }).pid),
+        );
+      await waitFor('both workers answered', async () => answeredBy().size === 2, 5_000).catch(() => undefined);
+      assert.equal(answeredBy().size, 2, 'both workers answered');
     } finally {
       await daemon.stop();
     }

@@ -14,6 +14,7 @@ import yaml from 'js-yaml';
 import { CLI, serve } from '../helpers/cli.js';
 import { run } from '../helpers/process.js';
 import { waitFor } from '../helpers/net.js';
+import { tokenStatus } from '../helpers/token-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let dir: string;
@@ -29,21 +30,6 @@ before(async () => {
   await writeFile(configFile, yaml.dump(document));
 });
 after(() => rm(dir, { recursive: true, force: true }));
-
-/** One token request on a connection of its own, so that the kernel's round robin can pick either worker. */
-function tokenStatus(url: string, [user, password]: [string, string]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(
-      `${url}/auth?service=registry&scope=repository:demo/app:pull`,
-      { agent: false, headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } },
-      (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      },
-    );
-    request.on('error', reject);
-  });
-}
 
 function logLines(output: string): Array<Record<string, unknown>> {
   return output
