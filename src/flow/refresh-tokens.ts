@@ -23,6 +23,14 @@ export type RefreshKeys = KeySet;
 export const REFRESH_AUDIENCE = 'vault-registry-auth:refresh';
 const REFRESH_TYPE = 'vra-refresh+jwt';
 
+/**
+ * How far in the future a token's `iat` may be: replicas' clocks differ a
+ * little, and a client may use a token at once on another replica. jose
+ * checks `iat` only with maxTokenAge, so this bound is checked here: a token
+ * "issued" later than that was not issued by us as it stands.
+ */
+export const ISSUED_AT_SKEW_SECONDS = 60;
+
 export interface RefreshClaims {
   readonly service: string;
   readonly account: string;
@@ -68,10 +76,11 @@ export async function readRefreshToken(keys: RefreshKeys, token: string, expecte
       audience: REFRESH_AUDIENCE,
       typ: REFRESH_TYPE,
       currentDate: new Date(expected.nowSeconds * 1000),
-      requiredClaims: ['sub', 'exp', 'jti'],
+      requiredClaims: ['sub', 'exp', 'iat', 'jti'],
     });
-    const { sub, jti, svc, pwf } = payload as { sub?: unknown; jti?: unknown; svc?: unknown; pwf?: unknown };
+    const { sub, jti, svc, pwf, iat } = payload as { sub?: unknown; jti?: unknown; svc?: unknown; pwf?: unknown; iat?: unknown };
     if (typeof sub !== 'string' || typeof jti !== 'string' || typeof svc !== 'string' || typeof pwf !== 'string') return null;
+    if (typeof iat !== 'number' || iat > expected.nowSeconds + ISSUED_AT_SKEW_SECONDS) return null;
     return { service: svc, account: sub, jti, fingerprint: pwf };
   } catch {
     return null;
