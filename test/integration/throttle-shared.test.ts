@@ -56,7 +56,7 @@ test('two workers share the counters: 3 failures over new connections block the 
       // Counted per worker, two workers would allow 6 failures: every one of these would then be a 401 or two.
       for (let i = 0; i < 6; i += 1) assert.equal(await status(url, 'admin', 'wrong'), 429, `attempt ${i + 4}`);
       assert.equal(await status(url, 'admin', password), 429);
-      // Log lines are written in batches (at most 200 ms late): wait for both workers' lines.
+      // Log lines are written in batches (at most 25 ms late when quiet): wait for both workers' lines.
       const answeredBy = (): Set<number | undefined> =>
         new Set(
           daemon

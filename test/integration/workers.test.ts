@@ -48,13 +48,15 @@ test('two workers: one bootstrap, tokens from both, a killed worker replaced, SI
     const password = /the password:\n\n {4}(\S+)\n/u.exec(output)?.[1];
     assert.ok(password, output);
 
+    // Each process writes its log lines in batches (at most 25 ms late when quiet): wait for both workers' ready lines.
+    await waitFor('both workers’ ready lines', async () => logLines(daemon.output()).filter((line) => line.message === 'worker listening').length === 2, 5_000);
     const listening = logLines(output).filter((line) => line.message === 'listening');
     assert.equal(listening.length, 1, 'one listening line');
     assert.equal(listening[0]?.workers, 2);
     const workerPids = listening[0]?.worker_pids as number[];
     assert.equal(new Set(workerPids).size, 2);
     assert.equal(workerPids.includes(daemon.child.pid as number), false);
-    assert.equal(logLines(output).filter((line) => line.message === 'worker listening').length, 2);
+    assert.equal(logLines(daemon.output()).filter((line) => line.message === 'worker listening').length, 2);
 
     for (let i = 0; i < 10; i += 1) assert.equal(await tokenStatus(url, ['admin', password]), 200);
     assert.equal(await tokenStatus(url, ['admin', 'wrong']), 401);
