@@ -10,6 +10,7 @@
  * is the primary and forks the workers that serve (src/cluster.ts).
  */
 import cluster from 'node:cluster';
+import { readFile } from 'node:fs/promises';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { CliError, type RegisterCommand, withConfigOption } from './program.js';
 
@@ -33,6 +34,8 @@ export const registerServe: RegisterCommand = (program, { io }) => {
       }
       try {
         const config = loadConfigFile(file, io.env);
+        // What was loaded: an edit before the file watch begins still reloads (src/reload/triggers.ts).
+        const loadedText = await readFile(file, 'utf8').catch(() => undefined);
         let stop: () => Promise<number>;
         const { onReloadTriggers } = await import('../reload/triggers.js');
         if (config.workers <= 1) {
@@ -41,7 +44,7 @@ export const registerServe: RegisterCommand = (program, { io }) => {
           // The pid in the ready line: `kill -HUP <pid>` reloads, `kill <pid>` stops.
           const running = await startServer(config, { logger, listening: { message: 'listening', fields: { pid: process.pid } } });
           const reloader = new Reloader({ configFile: file, env: io.env, config, running, logger, start: startServer, warnKept: true });
-          const triggers = await onReloadTriggers(file, config, (reason) => reloader.reload(reason));
+          const triggers = await onReloadTriggers(file, config, (reason) => reloader.reload(reason), loadedText);
           stop = () => {
             triggers.close();
             return reloader.close().then(({ cut }) => (cut > 0 ? 1 : 0));
@@ -55,7 +58,7 @@ export const registerServe: RegisterCommand = (program, { io }) => {
           const logger = createLogger(config.log);
           await prepareFirstStart(config, { logger });
           const running = await startPrimary(config, { configFile: file, logger, env: { ...io.env } });
-          const triggers = await onReloadTriggers(file, config, (reason) => running.reload(reason));
+          const triggers = await onReloadTriggers(file, config, (reason) => running.reload(reason), loadedText);
           stop = () => {
             triggers.close();
             return running.stop();

@@ -3,6 +3,7 @@
  * config file or to the key files it names. After each reload the watch
  * follows the files the configuration in use names.
  */
+import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config.js';
 import { watchedFiles } from './restart-only.js';
 import { type FileWatch, watchFiles } from './watch.js';
@@ -13,7 +14,18 @@ export interface ReloadTriggers {
   close(): void;
 }
 
-export async function onReloadTriggers(configFile: string, config: Config, reload: (reason: ReloadReason) => Promise<Config | null>): Promise<ReloadTriggers> {
+/**
+ * `loadedText`: the config file as it was read at start. The watch begins
+ * once the server listens; an edit made in between (a deploy script writing
+ * the file as soon as the ready line appears) is not lost: it is compared
+ * with what was loaded, and reloads.
+ */
+export async function onReloadTriggers(
+  configFile: string,
+  config: Config,
+  reload: (reason: ReloadReason) => Promise<Config | null>,
+  loadedText?: string,
+): Promise<ReloadTriggers> {
   let current = config;
   let watch: FileWatch | null = null;
   const run = async (reason: ReloadReason): Promise<void> => {
@@ -32,6 +44,7 @@ export async function onReloadTriggers(configFile: string, config: Config, reloa
   watch = await watchFiles(watchedFiles(configFile, config), () => void run('file change'));
   const onHangUp = (): void => void run('SIGHUP');
   process.on('SIGHUP', onHangUp);
+  if (loadedText !== undefined && (await readFile(configFile, 'utf8').catch(() => null)) !== loadedText) void run('file change');
   return {
     close() {
       process.off('SIGHUP', onHangUp);
