@@ -9,7 +9,7 @@
  *   team/**\/app    app anywhere below team, team/app included
  *   users/${account}/*   the authenticated account, taken literally
  *
- * Names are split at `/` into segments. `**` must be a whole segment and
+ * Names are made of segments separated by `/`. `**` must be a whole segment and
  * matches whole segments: zero or more, except at the end of a pattern where
  * it matches one or more (so `team/**` means "inside team", as in .gitignore).
  *
@@ -148,6 +148,11 @@ function chunksOf(pieces: readonly Piece[], account: string): Chunks {
  * `head/**\/middle/**\/…/**\/tail`: head and tail are anchored at the ends of
  * the name; each middle run goes to its leftmost fit after the previous one.
  * `null` stands for `**` (consecutive ones were merged when parsing).
+ *
+ * The name is never split: a segment is found by looking for its `/` from
+ * where it starts, and is named by that offset (`name.length + 1` stands
+ * for "after the last segment"). Splitting a 100,000-character name into its
+ * 50,000 segments cost more than all the matching that followed.
  */
 function runMatcher(segments: readonly (Chunks | null)[]): NameMatcher {
   const runs: Chunks[][] = [[]];
@@ -156,56 +161,112 @@ function runMatcher(segments: readonly (Chunks | null)[]): NameMatcher {
     else runs[runs.length - 1]?.push(segment);
   }
   const head = runs[0] ?? [];
-  if (runs.length === 1) return (name) => matchWhole(head, name.split('/'));
+  if (runs.length === 1) return (name) => matchRunAt(head, name, 0, name.length + 1) === name.length + 1;
   const tail = runs[runs.length - 1] ?? [];
-  const middles = runs.slice(1, -1);
+  const middles = runs.slice(1, -1).map((run) => ({ run, literal: literalOf(run) }));
   const trailingGlobstar = segments.at(-1) === null;
   return (name) => {
-    const names = name.split('/');
-    const end = names.length - tail.length;
-    if (end < head.length || !matchRunAt(head, names, 0) || !matchRunAt(tail, names, end)) return false;
-    let position = head.length;
-    for (const run of middles) {
-      const at = findRun(run, names, position, end);
-      if (at < 0) return false;
-      position = at + run.length;
+    const after = name.length + 1;
+    const tailStart = startOfLast(name, tail.length);
+    if (tailStart < 0 || matchRunAt(tail, name, tailStart, after) !== after) return false;
+    let position = matchRunAt(head, name, 0, tailStart);
+    if (position < 0) return false;
+    for (const { run, literal } of middles) {
+      position = literal === null ? findRun(run, name, position, tailStart) : findLiteral(literal, name, position, tailStart);
+      if (position < 0) return false;
     }
     // A final `**` stands for one segment at least: `team/**` is what is inside team.
-    return !trailingGlobstar || end - position >= 1;
+    return !trailingGlobstar || position < tailStart;
   };
 }
 
-function matchWhole(run: readonly Chunks[], names: readonly string[]): boolean {
-  return names.length === run.length && matchRunAt(run, names, 0);
-}
-
-function matchRunAt(run: readonly Chunks[], names: readonly string[], at: number): boolean {
-  for (let i = 0; i < run.length; i++) {
-    if (!matchSegment(run[i] ?? [], names[at + i] ?? '')) return false;
+/** Where the last `count` segments of the name begin (`name.length + 1` for none); -1 if it has fewer. */
+function startOfLast(name: string, count: number): number {
+  let start = name.length + 1;
+  for (let i = 0; i < count; i++) {
+    if (start === 0) return -1;
+    // The segment before the one at `start` ends at start - 1; a search from -1 would be read as from 0.
+    start = start >= 2 ? name.lastIndexOf('/', start - 2) + 1 : 0;
   }
-  return true;
+  return start;
 }
 
-/** The leftmost index in [from, end - run.length] where the run fits; -1 if none. */
-function findRun(run: readonly Chunks[], names: readonly string[], from: number, end: number): number {
-  for (let at = from; at + run.length <= end; at++) {
-    if (matchRunAt(run, names, at)) return at;
+/**
+ * The run's segments from the `skip`-th on, against the name's from offset
+ * `at`, none of them starting at or after `limit`: where the next segment
+ * starts, or -1.
+ */
+function matchRunAt(run: readonly Chunks[], name: string, at: number, limit: number, skip = 0): number {
+  let start = at;
+  for (let i = skip; i < run.length; i++) {
+    if (start >= limit) return -1;
+    const slash = name.indexOf('/', start);
+    const end = slash < 0 ? name.length : slash;
+    if (!matchSegment(run[i] ?? [], name, start, end)) return -1;
+    start = end + 1;
+  }
+  return start;
+}
+
+/** The leftmost segment from `from` where the run fits before `limit`: where the segment after it starts; -1 if none. */
+function findRun(run: readonly Chunks[], name: string, from: number, limit: number): number {
+  const first = run[0] ?? [];
+  for (let at = from; at < limit; ) {
+    // Each segment's end is found once: it is where the next try starts.
+    const slash = name.indexOf('/', at);
+    const end = slash < 0 ? name.length : slash;
+    if (matchSegment(first, name, at, end)) {
+      const next = matchRunAt(run, name, end + 1, limit, 1);
+      if (next >= 0 && next <= limit) return next;
+    }
+    at = end + 1;
   }
   return -1;
 }
 
-/** One segment: first chunk a prefix, last a suffix, the ones between at their leftmost place. */
-function matchSegment(chunks: Chunks, name: string): boolean {
+/** A run without wildcards is one text, `team/app`: searched for in one go rather than segment by segment. */
+function literalOf(run: readonly Chunks[]): string | null {
+  return run.every((chunks) => chunks.length === 1) ? run.map((chunks) => chunks[0] ?? '').join('/') : null;
+}
+
+/**
+ * findRun for a run without wildcards: its text where a segment begins (at
+ * `from`, or right after a `/`) and one ends. Only a text followed by more of
+ * its last segment is passed over, so no stretch is searched twice beyond the
+ * length of the text.
+ */
+function findLiteral(literal: string, name: string, from: number, limit: number): number {
+  const endsSegment = (end: number): boolean => end === name.length || name.charCodeAt(end) === SLASH;
+  if (from < limit && name.startsWith(literal, from) && endsSegment(from + literal.length))
+    return from + literal.length + 1 <= limit ? from + literal.length + 1 : -1;
+  const needle = `/${literal}`;
+  for (let at = from; ; ) {
+    const found = name.indexOf(needle, at);
+    const start = found + 1;
+    if (found < 0 || start >= limit) return -1;
+    const end = start + literal.length;
+    if (endsSegment(end)) return end + 1 <= limit ? end + 1 : -1;
+    at = start;
+  }
+}
+
+const SLASH = 0x2f;
+
+/** One segment, name[start, end): first chunk a prefix, last a suffix, the ones between at their leftmost place. */
+function matchSegment(chunks: Chunks, name: string, start: number, end: number): boolean {
   const first = chunks[0] ?? '';
-  if (chunks.length === 1) return name === first;
+  if (chunks.length === 1) return end - start === first.length && name.startsWith(first, start);
   const last = chunks[chunks.length - 1] ?? '';
-  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
-  const limit = name.length - last.length;
+  if (end - start < first.length + last.length || !name.startsWith(first, start) || !name.startsWith(last, end - last.length)) return false;
+  if (chunks.length === 2) return true;
+  // Chunks in between are looked for within the segment only: a search of the whole name would cost its length each time.
+  const segment = name.slice(start, end);
+  const limit = segment.length - last.length;
   let position = first.length;
   for (let i = 1; i < chunks.length - 1; i++) {
     const chunk = chunks[i] ?? '';
     if (chunk === '') continue;
-    const at = name.indexOf(chunk, position);
+    const at = segment.indexOf(chunk, position);
     if (at < 0 || at + chunk.length > limit) return false;
     position = at + chunk.length;
   }

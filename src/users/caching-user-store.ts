@@ -7,7 +7,11 @@
  * - when the store is unavailable, a user found earlier keeps being served
  *   for at most `staleMs` past its TTL (0: never); everyone else gets the
  *   store's UNAVAILABLE;
- * - at most `maxEntries` users, least recently used evicted first.
+ * - at most `maxEntries` users, least recently used evicted first; names
+ *   not found are remembered apart, at most `maxEntries` of them too, so a
+ *   flood of made-up names (each a miss anyway) can never push a real user
+ *   out, nor out of the stale window that serves them while the store is
+ *   down.
  *
  * So a user deleted or changed in the store is seen at most `ttlMs` later,
  * or `ttlMs + staleMs` later while the store is unavailable.
@@ -35,7 +39,10 @@ export class CachingUserStore implements UserStore {
   readonly #settings: UserCacheSettings;
   readonly #clock: Clock;
   readonly #events: ServerEvents | undefined;
+  /** Users and groups found. */
   readonly #entries: LRUCache<string, Entry>;
+  /** Names not found: a key is in one of the two at most. */
+  readonly #absent: LRUCache<string, Entry>;
   readonly #inFlight = new Map<string, Promise<UserRecord | GroupRecord | null>>();
 
   constructor(inner: UserStore, settings: UserCacheSettings, clock: Clock, events?: ServerEvents) {
@@ -44,11 +51,17 @@ export class CachingUserStore implements UserStore {
     this.#clock = clock;
     this.#events = events;
     this.#entries = new LRUCache({ max: settings.maxEntries });
+    this.#absent = new LRUCache({ max: settings.maxEntries });
   }
 
-  /** How many users and groups are cached now (for tests and, later, metrics). */
+  /** How many users, groups and names not found are cached now (for tests and, later, metrics). */
   get size(): number {
-    return this.#entries.size;
+    return this.#entries.size + this.#absent.size;
+  }
+
+  /** How many of them are names not found. */
+  get absentSize(): number {
+    return this.#absent.size;
   }
 
   lookup(mount: string, account: string): Promise<UserRecord | null> {
@@ -65,7 +78,7 @@ export class CachingUserStore implements UserStore {
   }
 
   async #cached(key: string, mount: string, fetch: () => Promise<UserRecord | GroupRecord | null>): Promise<UserRecord | GroupRecord | null> {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.get(key) ?? this.#absent.get(key);
     const age = entry ? this.#clock.now() - entry.fetchedAt : Number.POSITIVE_INFINITY;
     if (entry && age < (entry.record ? this.#settings.ttlMs : this.#settings.negativeTtlMs)) {
       this.#events?.emit('cache.lookup', { result: 'hit' });
@@ -76,7 +89,10 @@ export class CachingUserStore implements UserStore {
     if (!pending) {
       pending = fetch()
         .then((record) => {
-          this.#entries.set(key, { record, fetchedAt: this.#clock.now() });
+          const entry = { record, fetchedAt: this.#clock.now() };
+          // A user deleted from the store leaves the found ones: never served stale after that.
+          (record ? this.#absent : this.#entries).delete(key);
+          (record ? this.#entries : this.#absent).set(key, entry);
           return record;
         })
         .finally(() => this.#inFlight.delete(key));

@@ -1,7 +1,8 @@
 /**
  * The server's limits and timeouts (`http.timeout`, `http.header_timeout`,
  * `http.keep_alive_timeout`, `http.max_header_size`, the 16 KiB form body),
- * each answered with its exact status and JSON body, and unknown paths with
+ * each answered with its exact status and JSON body (and the fixed limits of
+ * a request shown at their value and one past it), and unknown paths with
  * a JSON 404. Raw sockets where a client library would hide the answer. On
  * the embedded file store: no peer needed.
  */
@@ -11,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import yaml from 'js-yaml';
-import { basic, getToken, startTestServer, type TestServer } from '../helpers/token-server.js';
+import { basic, claimsOf, getToken, startTestServer, type TestServer } from '../helpers/token-server.js';
 
 let server: TestServer;
 let port: number;
@@ -138,4 +139,74 @@ test('unknown paths: 404 in JSON, whatever the method', async () => {
   }
   const { status, body } = await getToken(server, 'service=registry', undefined, '/auth/nothing');
   assert.deepEqual([status, body], [404, { errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }]);
+});
+
+// --- each limit at its value and one past it (issue 10, item 4) ---
+
+const FOO = ['foo', 'bar-Secret-1'] as [string, string];
+const A_PULL = { type: 'repository', name: 'a', actions: ['pull'] };
+
+/** POSTs `body` as a form; returns status and parsed JSON. */
+async function postForm(body: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${server.url}/auth`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+  return { status: response.status, body: await response.json() };
+}
+
+/** `text` padded with a last field `pad=aaa…` to exactly `length` characters. */
+function padded(text: string, length: number): string {
+  const result = `${text}&pad=${'a'.repeat(length - text.length - '&pad='.length)}`;
+  assert.equal(result.length, length);
+  return result;
+}
+
+const PASSWORD_FORM = 'grant_type=password&client_id=x&service=registry&username=foo&password=bar-Secret-1&scope=repository:a:pull';
+
+test('64 scopes in one request are served; 65 are refused with 400, on GET and POST', async () => {
+  const scopes = (count: number) => Array.from({ length: count }, () => 'scope=repository:a:pull').join('&');
+  const atLimit = await getToken(server, `service=registry&${scopes(64)}`, FOO);
+  assert.equal(atLimit.status, 200);
+  assert.deepEqual(claimsOf(atLimit.body.token).access, [A_PULL]);
+  const past = await getToken(server, `service=registry&${scopes(65)}`, FOO);
+  assert.deepEqual([past.status, past.body], [400, { errors: [{ code: 'INVALID_SCOPE', message: 'more than 64 scopes' }] }]);
+
+  // Several scopes in one value, separated by spaces, count one by one.
+  const spaced = (count: number) => `scope=${Array.from({ length: count }, () => 'repository:a:pull').join('%20')}`;
+  assert.equal((await postForm(`grant_type=password&client_id=x&service=registry&username=foo&password=bar-Secret-1&${spaced(64)}`)).status, 200);
+  const postPast = await postForm(`grant_type=password&client_id=x&service=registry&username=foo&password=bar-Secret-1&${spaced(65)}`);
+  assert.deepEqual(
+    [postPast.status, postPast.body],
+    [400, { error: 'invalid_scope', error_description: 'more than 64 scopes', details: 'more than 64 scopes' }],
+  );
+});
+
+test('a form body of exactly 16384 bytes is served; 16385 get 400', async () => {
+  const atLimit = await postForm(padded(PASSWORD_FORM, 16_384));
+  assert.equal(atLimit.status, 200);
+  assert.equal(atLimit.body.scope, 'repository:a:pull');
+  const past = await postForm(padded(PASSWORD_FORM, 16_385));
+  const message = 'the body is larger than 16384 bytes';
+  assert.deepEqual([past.status, past.body], [400, { error: 'invalid_request', error_description: message, details: message }]);
+});
+
+test('a form of 128 fields is served; 129 get 400', async () => {
+  const form = (count: number) => [PASSWORD_FORM, ...Array.from({ length: count - 6 }, (_, i) => `x${i}=1`)].join('&');
+  assert.equal(form(128).split('&').length, 128);
+  assert.equal((await postForm(form(128))).status, 200);
+  const past = await postForm(form(129));
+  const message = 'the body has more than 128 fields';
+  assert.deepEqual([past.status, past.body], [400, { error: 'invalid_request', error_description: message, details: message }]);
+});
+
+test('request line and headers of exactly http.max_header_size bytes are served; a header value alone one byte over gets 431', async () => {
+  const request = (length: number) => {
+    const start = `GET /auth?service=registry&scope=repository:a:pull HTTP/1.1\r\nHost: x\r\n${AUTH}Connection: close\r\nX-Big: `;
+    return `${start}${'a'.repeat(length - start.length - 4)}\r\n\r\n`;
+  };
+  assert.equal(request(4096).length, 4096);
+  assert.match((await raw(request(4096))).text, /^HTTP\/1\.1 200 OK\r\n/u);
+  // Node counts names and values, not the ": " and CRLF around them: a
+  // value of 4097 bytes is over the limit however it is counted.
+  const past = await raw(`GET /auth?service=registry HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(4097)}\r\n\r\n`);
+  assert.match(past.text, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/u);
+  assert.deepEqual(jsonBody(past.text), { errors: [{ code: 'INVALID_REQUEST', message: 'the request headers are too large' }] });
 });

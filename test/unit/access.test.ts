@@ -78,6 +78,23 @@ test('every kind of bad entry is refused with its reason', () => {
   }
 });
 
+test('an entry of 1024 characters is read; 1025 is refused; the limit holds for patterns too', () => {
+  const entry = (length: number, name = 'a') => `repository:${name}${'a'.repeat(length - 'repository::pull'.length - name.length)}:pull`;
+  assert.equal(entry(1024).length, 1024);
+  const atLimit = parseAccessEntry(entry(1024));
+  assert.equal(atLimit.ok && atLimit.entry.name.length, 1008);
+  assert.deepEqual(parseAccessEntry(entry(1025)), { ok: false, reason: 'longer than 1024 characters' });
+  assert.equal(parseAccessEntry(entry(1024, 'team/*-')).ok, true);
+  assert.deepEqual(parseAccessEntry(entry(1025, 'team/*-')), { ok: false, reason: 'longer than 1024 characters' });
+  // Read from an access string, the long entry is set apart with its reason; its neighbours count.
+  const read = readAccess(`repository:b:pull;${entry(1025)};repository:c:pull`);
+  assert.deepEqual(
+    read.entries.map((e) => e.name),
+    ['b', 'c'],
+  );
+  assert.deepEqual(read.rejected, [{ entry: entry(1025), position: 2, reason: 'longer than 1024 characters' }]);
+});
+
 test('at most 256 entries are read; the rest are one rejected record', () => {
   const entries = Array.from({ length: MAX_ENTRIES_PER_ACCESS + 3 }, (_, i) => `repository:r${i}:pull`);
   const read = readAccess(entries.join(';'));

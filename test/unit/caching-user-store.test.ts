@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
+import yaml from 'js-yaml';
 import { unavailable, unknownService } from '../../src/errors.js';
 import { CachingUserStore, type UserCacheSettings } from '../../src/users/caching-user-store.js';
+import { FileUserStore } from '../../src/users/file-user-store.js';
 import type { GroupRecord, UserRecord, UserStore } from '../../src/users/user-store.js';
 import { ManualClock } from '../helpers/clock.js';
 
@@ -117,7 +122,8 @@ test('bounded: never more than max_entries users, least recently used evicted fi
     await cache.lookup('registry', `user${i}`);
     if (i % 100 === 0) await cache.lookup('registry', 'alice');
   }
-  assert.equal(cache.size, 1000);
+  // Names not found are remembered apart, up to max_entries of them: alice is one of the users.
+  assert.deepEqual([cache.size - cache.absentSize, cache.absentSize], [1, 1000]);
   const before = inner.calls;
   await cache.lookup('registry', 'alice');
   assert.equal(inner.calls, before, 'a user used recently is still cached');
@@ -140,4 +146,35 @@ test('groups are cached like users, apart from users of the same name', async ()
   inner.groups.set('registry/ops', { access: '' });
   clock.advance(5000);
   await assert.rejects(cache.lookupGroup('registry', 'ops'), { code: 'UNAVAILABLE' });
+});
+
+test('a flood of 50,000 made-up names (the real user file behind): at most max_entries remembered, and a real user is neither evicted nor lost to the stale window', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vra-cache-flood-'));
+  const file = path.join(dir, 'users.yml');
+  await writeFile(file, yaml.dump({ registry: { alice: ALICE } }));
+  const clock = new ManualClock();
+  const cache = new CachingUserStore(new FileUserStore(file), { ...SETTINGS, maxEntries: 1000 }, clock);
+  try {
+    assert.deepEqual(await cache.lookup('registry', 'alice'), { ...ALICE, groups: ['devs'] });
+    for (let i = 0; i < 50_000; i += 1) assert.equal(await cache.lookup('registry', `nobody-${i}`), null);
+    assert.deepEqual([cache.size, cache.absentSize], [1001, 1000]);
+    // The file gone (the store unavailable) past alice's TTL: she is served from the stale window.
+    await rm(file);
+    clock.advance(SETTINGS.ttlMs + 1);
+    assert.deepEqual(await cache.lookup('registry', 'alice'), { ...ALICE, groups: ['devs'] });
+    await assert.rejects(cache.lookup('registry', 'nobody-49999'), { code: 'UNAVAILABLE' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a user deleted from the store is not served stale afterwards', async () => {
+  const { clock, inner, cache } = setUp();
+  await cache.lookup('registry', 'alice');
+  inner.users.delete('registry/alice');
+  clock.advance(30_000);
+  assert.equal(await cache.lookup('registry', 'alice'), null);
+  inner.down = true;
+  clock.advance(5000);
+  await assert.rejects(cache.lookup('registry', 'alice'), { code: 'UNAVAILABLE' });
 });

@@ -52,6 +52,13 @@ test('** matches whole segments: zero or more, one or more at the end', () => {
   table('a/**/b/**/c', ['a/b/c', 'a/x/b/y/c', 'a/b/b/c', 'a/x/b/b/y/c'], ['a/c', 'a/b', 'a/x/c']);
 });
 
+test('empty segments count as segments, at either end too (the tail is found from the end of the name)', () => {
+  table('**/*/app/*', ['/app/', 'x/app/', '/app/x', 'a//app/'], ['app/', '/app', 'app']);
+  table('**/b', ['/b', 'b', 'a//b'], ['b/', '/']);
+  table('*/**', ['/x', '/', 'a/'], ['a', '']);
+  table('a/**/b', ['a//b', 'a/b'], ['a/', '/b']);
+});
+
 test('consecutive ** are one', () => {
   table('team/**/**/app', ['team/app', 'team/x/app'], ['team']);
   table('**/**', ['a', 'a/b'], []);
@@ -112,4 +119,96 @@ test('pathological patterns end at once (no backtracking)', () => {
   assert.equal(matches('**/a/**/a/**/a/**/a/**/b', segments), false);
   assert.equal(matches('**/a/**/b/**/a', segments), false);
   assert.equal(matches('**/a/**/a/**/a/**/a', segments), true);
+});
+
+/**
+ * The work a match does, counted from outside the matcher (so it costs
+ * production nothing): the String methods it calls are wrapped for the
+ * duration of `run`. Each search counts the stretch a plain left-to-right
+ * (or right-to-left) scan reads, up to where it found the text or to the
+ * end; `startsWith` the characters it compares; `slice` and `split` what
+ * they copy; and the segments a split hands out count their length each
+ * time they are read. A matcher that backtracked, tried every split of the
+ * name or searched the whole name again for each segment would count far
+ * beyond a constant times the name's length.
+ */
+function countSteps(run: () => boolean): { result: boolean; steps: number } {
+  const proto = String.prototype;
+  const saved = { split: proto.split, indexOf: proto.indexOf, lastIndexOf: proto.lastIndexOf, startsWith: proto.startsWith, slice: proto.slice };
+  let steps = 0;
+  const watched = (parts: string[]): string[] =>
+    new Proxy(parts, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/u.test(key)) steps += (target[Number(key)]?.length ?? 0) + 1;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+  Object.assign(proto, {
+    split(this: string, separator: string, limit?: number) {
+      steps += this.length;
+      return watched((saved.split as (this: string, separator: string, limit?: number) => string[]).call(this, separator, limit));
+    },
+    indexOf(this: string, search: string, position = 0) {
+      const found = saved.indexOf.call(this, search, position);
+      steps += Math.max(1, (found < 0 ? this.length : found + search.length) - position);
+      return found;
+    },
+    lastIndexOf(this: string, search: string, position = Number.POSITIVE_INFINITY) {
+      const found = saved.lastIndexOf.call(this, search, position);
+      steps += Math.max(1, Math.min(position, this.length) - Math.max(found, 0) + 1);
+      return found;
+    },
+    startsWith(this: string, search: string, position = 0) {
+      steps += Math.max(1, Math.min(search.length, this.length - position));
+      return saved.startsWith.call(this, search, position);
+    },
+    slice(this: string, start?: number, end?: number) {
+      const part = saved.slice.call(this, start, end);
+      steps += part.length + 1;
+      return part;
+    },
+  });
+  try {
+    return { result: run(), steps };
+  } finally {
+    Object.assign(proto, saved);
+  }
+}
+
+test('matching is linear in the name: pathological patterns on 100,000-character names (answers, and counted steps)', () => {
+  const n = 100_000;
+  const as = 'a'.repeat(n);
+  const path = (segment: string) => Array.from({ length: Math.floor(n / (segment.length + 1)) }, () => segment).join('/');
+  // The cases of bench/glob-micro.ts, and runs of wildcards at the limits.
+  const cases: [pattern: string, name: string, expected: boolean][] = [
+    ['a*a*a*a*a*a*a*b', as, false],
+    ['a*a*a*a*a*a*a*b', `${'a'.repeat(n - 1)}b`, true],
+    ['a*c*a*a*a*a*a*b', `${'a'.repeat(n - 1)}b`, false],
+    [`${'*a'.repeat(30)}*c`, as, false],
+    [`${'*a'.repeat(MAX_PATTERN_WILDCARDS - 1)}*`, as, true],
+    [`${'a*'.repeat(15)}a*b*a`, as, false],
+    ['**/a/**/a/**/a/**/b', path('a'), false],
+    ['**/a/**/a/**/a/**/b', `${path('a')}/b`, true],
+    ['**/a/c/**/b', `${path('a')}/b`, false],
+    ['**/*a*/**/*a*/**/*b*', path('aaaa'), false],
+    [`**/${'a/'.repeat(MAX_PATTERN_SEGMENTS - 3)}b/**`, path('a'), false],
+    [`**/${'*a*/'.repeat(15)}b/**`, path('aaa'), false],
+    [`**/${'a*a*a*/'.repeat(8)}b/**`, path('aaaaaaaa'), false],
+    // Runs without wildcards are searched as one text: near misses everywhere.
+    [`**/${'a/'.repeat(MAX_PATTERN_SEGMENTS - 4)}c/**/b`, `${path('a')}/b`, false],
+    ['**/a/b/**/z', `${path('a/bc')}/z`, false],
+    ['**/ab/**/a', `${path('xab')}/ab/a`, true],
+    [`**/${'a/'.repeat(MAX_PATTERN_SEGMENTS - 3)}a/**`, path('a'), true],
+    ['team/app', `team/${as}`, false],
+  ];
+  const bound = (MAX_PATTERN_SEGMENTS + MAX_PATTERN_WILDCARDS) * (n + 1);
+  for (const [pattern, name, expected] of cases) {
+    assert.ok(parseNamePattern(pattern).ok, `${pattern} should parse`);
+    const matcher = compileName(pattern, null);
+    const { result, steps } = countSteps(() => matcher(name));
+    assert.equal(result, expected, pattern);
+    assert.ok(steps <= bound, `${pattern}: ${steps} steps for ${name.length} characters (at most ${bound})`);
+  }
+  // The counter sees the work: a match that must read the name counts at least its length.
+  assert.ok(countSteps(() => compileName('a*b', null)(as)).steps >= n);
 });
