@@ -30,6 +30,8 @@ import { aggregateWorkers } from './observers/metrics-cluster.js';
 import type { ConfigEnv } from './config/load.js';
 import { Reloader } from './reload/reloader.js';
 import { validateReload } from './reload/validate.js';
+import { secretFilesOf } from './config/secret-files.js';
+import { warnExposedFiles } from './util/file-permissions.js';
 
 /** Replacements allowed within RESTART_WINDOW_MS before the primary gives up. */
 export const MAX_RESTARTS = 5;
@@ -162,6 +164,8 @@ export async function startPrimary(config: Config, options: PrimaryOptions): Pro
       logger.warn(`reload: ${checked.kept.join(', ')} changed but take a restart: the running values are kept`, { kept: checked.kept });
     }
     current = checked.config;
+    // Said once here: the workers leave it to the primary (src/server.ts).
+    await warnExposedFiles(secretFilesOf(current), logger);
     const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker?.isConnected() === true);
     logger.info('reloading the workers', { reason, workers: workers.length });
     const message: PrimaryMessage = { type: 'vra:reload', reason };

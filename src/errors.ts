@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'URI_TOO_LONG'
+  /** An `Expect` other than 100-continue (RFC 9110, 10.1.1). */
+  | 'EXPECTATION_FAILED'
   | 'UNSUPPORTED_GRANT_TYPE'
   | 'UNAVAILABLE'
   /** Too many failed logins: this client (or account) must wait (retryAfterSeconds). */

@@ -3,6 +3,7 @@
  * the HTTP(S) server with its timeouts. Everything slow or fallible (files,
  * keys) happens here, once, before the first request.
  */
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -12,7 +13,7 @@ import type { Config, HttpTlsConfig, VaultStorageConfig } from './config/config.
 import { createApp } from './http/app.js';
 import { PasswordVerifier } from './passwords/verifier.js';
 import { onceEach } from './util/report-once.js';
-import { answerClientError } from './http/client-error.js';
+import { answerClientError, answerConnect } from './http/client-error.js';
 import { createLogger } from './logger.js';
 import { generateSigningKeyFiles } from './tokens/generate.js';
 import { createSigner } from './tokens/signer.js';
@@ -41,6 +42,8 @@ import { type Clock, systemClock } from './util/clock.js';
 import { announceSlowStep, type SlowStepOptions } from './util/slow-step.js';
 import { type RequestListener, trackInFlight } from './reload/in-flight.js';
 import { type DrainResult, drainServer } from './reload/shutdown.js';
+import { secretFilesOf } from './config/secret-files.js';
+import { warnExposedFiles } from './util/file-permissions.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -93,6 +96,7 @@ export async function prepareFirstStart(config: Config, options: Pick<StartOptio
   const announce = options.announce ?? ((text: string) => process.stdout.write(`${text}\n`));
   if (config.token.keys.from === 'files') (await openKeys(config, null, logger)).close();
   if (config.storage.kind === 'file') await bootstrapUserFile(config, config.storage.path, announce);
+  await warnExposedFiles(secretFilesOf(config), logger);
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -125,6 +129,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     vault?.close();
     throw error;
   });
+  // --- secret files (issue 10, item 5): a key or Vault credential file others may read is said at each start and reload; a cluster's primary says it once for its workers ---
+  if (!cluster.isWorker) await warnExposedFiles(secretFilesOf(config), logger);
+  // --- end secret files ---
   const users = await openUserStore(config, vault, { logger, announce, clock, events, slow });
   const signer = createSigner(keys, { x5c: config.token.x5c });
   const reportPlaintext = onceEach<string>((key) => {
@@ -177,6 +184,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     // More gets a 431 (src/http/client-error.ts).
     maxHeaderSize: config.http.maxHeaderBytes,
+    // Node's own check answers an empty 400; the app answers it in JSON (src/http/middleware/request-headers.ts).
+    requireHostHeader: false,
   };
   // A reload keeps the listening server (its socket never closes); only the
   // request listener changes, swapped by the caller.
@@ -186,10 +195,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (!reusing) {
     server.on('request', requests.listener);
     server.on('clientError', answerClientError);
-    // The idle timeout also covers the wait for Vault, so a slow Vault ends in
+    server.on('connect', answerConnect);
+    // An Expect other than 100-continue: Node would answer an empty 417; the
+    // app (whichever a reload has put in) answers it in JSON instead.
+    server.on('checkExpectation', (request, response) => server.emit('request', request, response));
+    // The idle timeout is a backstop, later than what it backs: than
+    // http.timeout as Node checks it (every connectionsCheckingInterval), so
+    // that a client gone silent mid-request gets its 408 rather than a cut
+    // connection; and than the wait for Vault, so that a slow Vault ends in
     // our 503 rather than in a connection cut first.
     const storageTimeoutMs = config.storage.kind === 'vault' ? config.storage.timeoutMs : 0;
-    server.setTimeout(Math.max(config.http.timeoutMs, storageTimeoutMs + 1_000));
+    server.setTimeout(Math.max(config.http.timeoutMs + limits.connectionsCheckingInterval + 1_000, storageTimeoutMs + 1_000));
 
     await new Promise<void>((resolve, reject) => {
       const fail = (error: NodeJS.ErrnoException): void =>

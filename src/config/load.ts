@@ -51,9 +51,20 @@ export function loadConfigFile(file: string, env: ConfigEnv = process.env): Conf
   try {
     document = yaml.load(text, { filename: file });
   } catch (error) {
-    throw new ConfigError(file, [`not valid YAML: ${(error as Error).message}`]);
+    throw new ConfigError(file, [`not valid YAML: ${yamlProblem(error)}`]);
   }
   return parseConfig(document ?? {}, path.dirname(path.resolve(file)), env, file);
+}
+
+/**
+ * js-yaml's reason and position, without the excerpt of the file its
+ * message ends with: those lines may hold auth_token or role_id, and this
+ * message goes to stderr and, on a reload, to the log.
+ */
+function yamlProblem(error: unknown): string {
+  const { reason, mark } = error as { reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  if (typeof reason !== 'string' || typeof mark?.line !== 'number' || typeof mark.column !== 'number') return 'the file could not be parsed';
+  return `${reason} (line ${mark.line + 1}, column ${mark.column + 1})`;
 }
 
 export function parseConfig(document: unknown, baseDir: string, env: ConfigEnv = {}, source = 'configuration'): Config {
@@ -68,9 +79,14 @@ export function parseConfig(document: unknown, baseDir: string, env: ConfigEnv =
 function describeIssue(issue: core.$ZodIssue): string {
   const key = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => `${key ? `${key}.` : ''}${k} is not a known key`).join('; ');
+    return issue.keys.map((k) => `${key ? `${key}.` : ''}${shownKey(k)} is not a known key`).join('; ');
   }
   return `${key || '(top level)'} ${issue.message}`;
+}
+
+/** An unknown key as typed, quoted unless plain: `"timeout\u00a0"` (pasted with a no-break space) or `" "` would read as nothing. */
+function shownKey(key: string): string {
+  return /^[A-Za-z0-9_-]+$/u.test(key) ? key : JSON.stringify(key);
 }
 
 function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: string[]): Config {

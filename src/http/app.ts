@@ -22,6 +22,8 @@ import { registerKeyEndpoints } from './endpoints/keys.js'; // keys (issue 7): G
 import { accessLog } from './middleware/access-log.js';
 import { boundQuery } from './middleware/bound-query.js';
 import { errorHandler } from './middleware/error-handler.js';
+import { errorShape } from './middleware/error-shape.js';
+import { requestHeaders } from './middleware/request-headers.js';
 import { decisionEvents } from './middleware/decision-events.js';
 import { type ClientAddress, requestContext } from './middleware/request-context.js';
 import { ServerEvents } from '../events.js';
@@ -133,6 +135,9 @@ export function createApp({
   app.use(accessLog(logger));
   app.use(decisionEvents(events));
   app.use(errorHandler(logger));
+  // Before anything that may refuse the request: a POST of the realm answers its errors in OAuth2's shape.
+  app.use(errorShape((ctx) => ctx.method === 'POST' && router.match(ctx.path, 'POST').route));
+  app.use(requestHeaders());
   app.use(boundQuery());
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -17,6 +17,7 @@
 import { AdminError, checkName, type EntryKind, GROUPS_FOLDER, mapLimit, nameProblem, type SecretFields, sortNames, EntryAdmin } from '../users/user-admin.js';
 import type { VaultClient } from './client.js';
 import { type KvMount, type KvMountResolver, secretPath } from './mounts.js';
+import { vaultErrorText } from './error-text.js';
 import type { VaultResponse } from './transport.js';
 
 // Secrets read at once when a KV v2 listing checks which keys are live.
@@ -85,10 +86,11 @@ export class VaultUserAdmin extends EntryAdmin {
       if (kv.version === 2) this.#versions.set(path, Number((response.body as { data?: { version?: unknown } } | null)?.data?.version) || 0);
       return;
     }
-    if (response.status === 400 && kv.version === 2 && vaultErrors(response).includes('check-and-set')) {
+    if (response.status === 400 && kv.version === 2 && vaultErrorText(response, []).includes('check-and-set')) {
       throw new AdminError(`${path} was changed by someone else while this command ran: nothing was written, run the command again`);
     }
-    throw refusal(response, 'update', path, '"create" and "update"');
+    // The password hash we sent never reaches the message, whatever Vault says.
+    throw refusal(response, 'update', path, '"create" and "update"', [String(fields.password ?? '')]);
   }
 
   protected async deleteEntry(kind: EntryKind, mount: string, name: string): Promise<boolean> {
@@ -126,15 +128,10 @@ function segmentsOf(kind: EntryKind, name: string): string[] {
   return kind === 'user' ? [name] : [GROUPS_FOLDER, name];
 }
 
-function refusal(response: VaultResponse, operation: string, path: string, capabilities: string): AdminError {
+function refusal(response: VaultResponse, operation: string, path: string, capabilities: string, sent: readonly string[] = []): AdminError {
   if (response.status === 403) return new AdminError(`Vault denied ${operation} on ${path}: the token's policy needs ${capabilities} on it`);
-  const errors = vaultErrors(response);
+  const errors = vaultErrorText(response, sent);
   return new AdminError(`Vault refused ${operation} on ${path} (status ${response.status})${errors ? `: ${errors}` : ''}`);
-}
-
-function vaultErrors(response: VaultResponse): string {
-  const errors = (response.body as { errors?: unknown } | null)?.errors;
-  return Array.isArray(errors) ? errors.map(String).join('; ') : '';
 }
 
 function describeMountProblem(mount: string, why: 'reserved' | 'missing' | 'denied' | 'not-kv'): string {

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import yaml from 'js-yaml';
@@ -288,5 +289,26 @@ test('one access line per request; never a password, token or Authorization head
     'Basic ',
   ]) {
     assert.equal(all.includes(secret), false, `the log holds ${secret.slice(0, 12)}…`);
+  }
+});
+
+test('two Authorization headers (found by the HTTP fuzz suite: Node kept the first, a proxy may have checked the other): 400, even when both are right', async () => {
+  for (const second of [basic('foo', 'bar-Secret-1'), basic('cat', 'cat-Secret-2')]) {
+    const { status, body } = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const request = http.get(
+        `${server.url}/auth?service=registry&scope=repository:linux/app:pull`,
+        { headers: { Authorization: [basic('foo', 'bar-Secret-1'), second] } },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
+      request.on('error', reject);
+    });
+    assert.deepEqual([status, body], [400, { errors: [{ code: 'INVALID_REQUEST', message: 'the Authorization header must be given once' }] }]);
   }
 });

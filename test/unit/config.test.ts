@@ -203,6 +203,13 @@ test('unknown keys are reported', () => {
   ]);
 });
 
+test('an unknown key that is not plain is quoted: a pasted no-break space or a blank key reads as what it is', () => {
+  assert.deepEqual(problems({ ...minimal, http: { 'timeout\u00a0': '5s' }, ' ': 1 }).toSorted(), [
+    '" " is not a known key',
+    'http."timeout\u00a0" is not a known key',
+  ]);
+});
+
 test('the services list maps names to mounts, the mount defaulting to the name', () => {
   const config = parseConfig({ ...minimal, services: [{ name: 'registry' }, { name: 'staging', mount: 'kv/staging-users' }] }, '/');
   assert.deepEqual(

@@ -7,7 +7,7 @@
  */
 import type { Middleware } from 'koa';
 import { parseBasicAuth } from '../../domain/basic-auth.js';
-import { AppError, isAppError, unauthorized } from '../../errors.js';
+import { AppError, invalidRequest, isAppError, unauthorized } from '../../errors.js';
 import type { FlowDeps } from '../../flow/deps.js';
 import { anonymousGrant } from '../../flow/grants/anonymous.js';
 import { passwordGrant } from '../../flow/grants/password.js';
@@ -31,6 +31,9 @@ export function tokenGet(deps: FlowDeps): Middleware<RequestState> {
     ctx.state.service = request.target.service;
     ctx.state.requested = request.scopes;
 
+    // Node keeps the first of several Authorization headers; a proxy in front
+    // may have checked another: credentials that disagree are no credentials.
+    if ((ctx.req.headersDistinct.authorization?.length ?? 0) > 1) throw invalidRequest('the Authorization header must be given once');
     const authorization = ctx.get('Authorization');
     let principal: Principal;
     if (authorization === '') {

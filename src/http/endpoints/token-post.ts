@@ -26,7 +26,7 @@ const FORM = /^application\/x-www-form-urlencoded\s*(?:;.*)?$/iu;
 
 export function tokenPost(deps: FlowDeps): Middleware<RequestState> {
   return async (ctx) => {
-    ctx.state.errorShape = 'oauth';
+    // Errors answer in OAuth2's shape: src/http/middleware/error-shape.ts decides it for this route.
     ctx.state.decision = true;
     const get = await readForm(ctx.req, ctx.get('Content-Type'), ctx.get('Content-Length'));
     const request = readTokenRequest(get, deps.services);

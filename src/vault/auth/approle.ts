@@ -15,7 +15,7 @@ export function appRoleAuth(settings: AppRoleSettings): AuthMethod {
     watchFiles: [],
     async login(transport: VaultTransport) {
       const body = { role_id: await readSecret(settings.roleId, 'AppRole role_id'), secret_id: await readSecret(settings.secretId, 'AppRole secret_id') };
-      return loginResult('approle', path, await transport.request('POST', path, { body }));
+      return loginResult('approle', path, await transport.request('POST', path, { body }), [body.secret_id, body.role_id]);
     },
   };
 }

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { unavailable } from '../../errors.js';
+import { vaultErrorText } from '../error-text.js';
 import type { VaultResponse, VaultTransport } from '../transport.js';
 
 export interface LoginResult {
@@ -40,17 +41,20 @@ export async function readSecret(source: SecretSource, what: string): Promise<st
   return secret;
 }
 
-/** Vault's answer to a login, or a clear failure naming the method and Vault's reason. */
-export function loginResult(method: string, path: string, response: VaultResponse): LoginResult {
+/**
+ * Vault's answer to a login, or a clear failure naming the method and
+ * Vault's reason. `sent` are the secrets the login sent (secret id, JWT):
+ * kept out of the reason, whatever Vault echoes.
+ */
+export function loginResult(method: string, path: string, response: VaultResponse, sent: readonly string[]): LoginResult {
   const auth = (response.body as { auth?: { client_token?: unknown; lease_duration?: unknown; renewable?: unknown } } | null)?.auth;
   if (response.status === 200 && typeof auth?.client_token === 'string' && auth.client_token) {
     return { token: auth.client_token, ttlSeconds: Number(auth.lease_duration) || 0, renewable: auth.renewable === true };
   }
-  throw unavailable(`${method} login at ${path} was refused (${response.status}): ${vaultErrors(response)}`);
+  throw unavailable(`${method} login at ${path} was refused (${response.status}): ${vaultErrors(response, sent)}`);
 }
 
-/** Vault's own error texts (they name no secret). */
-export function vaultErrors(response: VaultResponse): string {
-  const errors = (response.body as { errors?: unknown } | null)?.errors;
-  return Array.isArray(errors) && errors.length > 0 ? errors.map(String).join('; ') : 'no reason given';
+/** Vault's own error texts, without the secrets the request sent (src/vault/error-text.ts). */
+export function vaultErrors(response: VaultResponse, sent: readonly string[]): string {
+  return vaultErrorText(response, sent) || 'no reason given';
 }

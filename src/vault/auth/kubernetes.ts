@@ -21,7 +21,7 @@ export function kubernetesAuth(settings: KubernetesSettings): AuthMethod {
     watchFiles: [],
     async login(transport: VaultTransport) {
       const jwt = await readSecret({ file: settings.jwtFile, key: 'storage.vault.auth.jwt_file' }, 'service account JWT');
-      return loginResult('kubernetes', path, await transport.request('POST', path, { body: { role: settings.role, jwt } }));
+      return loginResult('kubernetes', path, await transport.request('POST', path, { body: { role: settings.role, jwt } }), [jwt]);
     },
   };
 }

@@ -17,7 +17,7 @@ export function tokenAuth(source: SecretSource): AuthMethod {
       const response = await transport.request('GET', 'auth/token/lookup-self', { token });
       const where = 'file' in source ? `from ${source.file}` : 'from storage.vault.auth_token or VAULT_TOKEN';
       if (response.status === 403) throw unavailable(`the Vault token ${where} is invalid, expired or revoked`);
-      if (response.status !== 200) throw unavailable(`looking up the Vault token ${where} failed (${response.status}): ${vaultErrors(response)}`);
+      if (response.status !== 200) throw unavailable(`looking up the Vault token ${where} failed (${response.status}): ${vaultErrors(response, [token])}`);
       const data = (response.body as { data?: { ttl?: unknown; renewable?: unknown } }).data;
       return { token, ttlSeconds: Number(data?.ttl) || 0, renewable: data?.renewable === true };
     },
