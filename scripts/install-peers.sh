@@ -248,6 +248,15 @@ install_debian skopeo skopeo || failed+=(skopeo)
 install_debian apache2-utils htpasswd || failed+=(htpasswd)
 # redis-server: the shared store of the throttle's counters across replicas (throttle.redis.url).
 install_debian redis-server redis-server || failed+=(redis-server)
+# slapd (OpenLDAP) and ldap-utils (ldapmodify, ldapsearch): the directory behind
+# Vault's ldap auth method in the directory-login tests. Installed without
+# prompts: noninteractive debconf gives slapd a default configuration (domain
+# from the host name, a generated admin password), and install_debian's
+# policy-rc.d keeps that system slapd stopped. Where a policy lets it start, it
+# listens on port 389 with /etc/ldap/slapd.d, neither of which the tests use:
+# they start their own slapd with its own -f config on a free port.
+install_debian slapd /usr/sbin/slapd || failed+=(slapd)
+install_debian ldap-utils ldapmodify ldapsearch || failed+=(ldap-utils)
 install_debian containerd containerd ctr || failed+=(containerd)
 # dockerd, and Debian's docker CLI of the same version (a `docker` alone, a
 # newer CLI in /usr/local/bin on some machines, is not enough).

@@ -1,6 +1,6 @@
 /**
  * Finds the real peers (Vault server, registry, registry2, crane, skopeo, oras, helm,
- * containerd and ctr, dockerd and docker, redis-server) that scripts/install-peers.sh
+ * containerd and ctr, dockerd and docker, redis-server, slapd and ldapmodify) that scripts/install-peers.sh
  * installs. On a laptop without them, the tests that
  * need them are skipped with a message saying how to install them; in CI
  * (CI=true) a missing peer is a failure.
@@ -15,7 +15,7 @@ export const PEERS_BIN = path.join(
 );
 
 const INSTALL_HINT =
-  'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo, htpasswd, containerd, docker.io and redis-server) to install the peers';
+  'run `npm run peers` (scripts/install-peers.sh; needs Go, and apt for skopeo, htpasswd, containerd, docker.io, redis-server, slapd and ldap-utils) to install the peers';
 
 function executable(file: string): boolean {
   try {
@@ -67,7 +67,9 @@ export type PeerName =
   | 'ctr'
   | 'dockerd'
   | 'docker'
-  | 'redis-server';
+  | 'redis-server'
+  | 'slapd'
+  | 'ldapmodify';
 
 const BINARIES: Readonly<Record<PeerName, string[]>> = {
   vault: ['bao', 'vault'],
@@ -88,6 +90,11 @@ const BINARIES: Readonly<Record<PeerName, string[]>> = {
   docker: ['/usr/bin/docker', 'docker'],
   // Debian's redis-server: the throttle's shared counters (throttle.redis.url).
   'redis-server': ['redis-server'],
+  // Debian's slapd (OpenLDAP), the directory behind Vault's ldap auth method;
+  // in /usr/sbin, which is not on a non-root user's PATH. It is slapadd too (`-Ta`).
+  slapd: ['/usr/sbin/slapd', 'slapd'],
+  // Debian's ldap-utils (ldapmodify, ldapsearch): the tests change the directory with it.
+  ldapmodify: ['ldapmodify'],
 };
 
 /**
