@@ -45,6 +45,8 @@ export interface TokenDecision {
   /** The authenticated account ('' for anonymous), or the user name the credentials claimed. */
   readonly account?: string | undefined;
   readonly grant?: 'password' | 'refresh_token' | 'anonymous' | undefined;
+  /** A login through Vault (a directory or CI login): which, e.g. `ldap login`; absent for a KV login. */
+  readonly login?: string;
   /** Scopes as strings (`repository:a/b:pull,push`). */
   readonly requested: readonly string[];
   readonly granted: readonly string[];

@@ -12,6 +12,7 @@ import type { Logger } from 'winston';
 import type { Config, HttpTlsConfig, VaultStorageConfig } from './config/config.js';
 import { createApp } from './http/app.js';
 import { PasswordVerifier } from './passwords/verifier.js';
+import { ciNames, serviceLogins } from './logins/service-logins.js';
 import { onceEach } from './util/report-once.js';
 import { answerClientError, answerConnect } from './http/client-error.js';
 import { createLogger } from './logger.js';
@@ -148,9 +149,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     clock,
     onPlaintext: (service, account) => reportPlaintext(`${service}\u0000${account}`),
   });
+  // --- directory logins (issue 11): each service's ways of checking a password ---
+  const logins = serviceLogins({
+    logins: config.logins,
+    verifier,
+    vault,
+    timeoutMs: storage.kind === 'vault' ? storage.timeoutMs : 0,
+    rememberMs: config.cache.ttlMs,
+    maxRemembered: config.cache.maxEntries,
+    clock,
+    onRevokeFailed: onceEach<string>((mount) => logger.warn('a directory login token could not be revoked; it ends at its own TTL', { mount })),
+    // Why Vault said no (never the password or token): a misconfigured auth method or role shows here.
+    onRefused: (path, status, reason) => logger.debug('Vault refused a login', { path, status, reason }),
+  });
+  // --- end directory logins ---
   // --- throttle (issue 9, items 4 and 5): the client's address through trusted proxies; failed logins slow guessing down ---
   const clientAddress = clientAddressFrom(config.http.trustedProxies ?? []);
-  const throttle = await startThrottle(config.throttle, { events, clock, logger });
+  const throttle = await startThrottle(config.throttle, { events, clock, logger, isCiName: ciNames(config.logins) });
   // --- end throttle ---
   // --- metrics (issue 9, item 2): kept by the listening server, so a reload's app counts on in the same registry ---
   const metrics = config.metrics.enabled ? (metricsOf(options.server) ?? (await openMetricsOrFail(config, options.metricsFromPrimary ?? false))) : undefined;
@@ -161,6 +176,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     config,
     users,
     verifier,
+    logins,
     signer,
     logger,
     clock,

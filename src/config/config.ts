@@ -119,6 +119,8 @@ export interface Config {
   readonly services: ReadonlyMap<string, string> | null;
   /** service name → the access string of requests without credentials, from the config. */
   readonly anonymous: ReadonlyMap<string, string>;
+  /** service name → how it checks passwords (`services[].logins`); a service not in it: `kv` only. */
+  readonly logins: ReadonlyMap<string, ServiceLogins>;
   /** The audit log: one JSON line per token decision (`audit.output`, default stderr). */
   readonly audit: AuditConfig;
   /** Prometheus metrics (`metrics`): on the main port at `path`, or on a listener of their own (`addr`). */
@@ -145,4 +147,16 @@ export interface MetricsConfig {
   readonly path: string;
   /** `metrics.addr`: a listener of its own (then not on the main port). */
   readonly listen?: { readonly host?: string; readonly port: number };
+}
+
+/** One way of checking a password (`services[].logins`), in order. */
+export type LoginWayConfig =
+  | { readonly kind: 'kv' }
+  | { readonly kind: 'vault_auth'; readonly mount: string }
+  | { readonly kind: 'vault_jwt'; readonly mount: string; readonly role: string; readonly username: string; readonly access: string };
+
+export interface ServiceLogins {
+  readonly ways: readonly LoginWayConfig[];
+  /** Where a directory user's groups come from (`services[].groups_from`, default policies). */
+  readonly groupsFrom: 'policies' | 'metadata' | 'identity_groups';
 }

@@ -9,8 +9,9 @@ import yaml from 'js-yaml';
 import type { core } from 'zod';
 import { configSchema, type ConfigFile, throttleSchema } from './schema.js';
 import { checkAccess } from '../domain/access.js';
+import { templateForChecking } from '../domain/claims-template.js';
 import { DEFAULT_KUBERNETES_JWT_FILE } from '../vault/auth/kubernetes.js';
-import type { Config, TokenKeysConfig, VaultAuthConfig, VaultTlsConfig } from './config.js';
+import type { Config, LoginWayConfig, ServiceLogins, TokenKeysConfig, VaultAuthConfig, VaultTlsConfig } from './config.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -126,6 +127,7 @@ function resolve(file: ConfigFile, baseDir: string, env: ConfigEnv, problems: st
     },
     services: file.services ? resolveServices(file.services, problems) : null,
     anonymous: resolveAnonymous(file.services, problems),
+    logins: resolveLogins(file.services, file.storage.vault === undefined, problems),
     audit: resolveAudit(file.audit?.output ?? 'stderr', fromBase),
     metrics: resolveMetrics(file, problems),
     throttle: resolveThrottle(file.throttle ?? throttleSchema.parse({}), problems),
@@ -262,6 +264,34 @@ function resolveServices(services: NonNullable<ConfigFile['services']>, problems
   services.forEach((service, index) => {
     if (map.has(service.name)) problems.push(`services.${index}.name repeats the service ${JSON.stringify(service.name)}`);
     map.set(service.name, service.mount ?? service.name);
+  });
+  return map;
+}
+
+/**
+ * service → its ways of checking a password. Vault ways need Vault storage;
+ * a CI login's access template is checked like an access string (each
+ * `${claims.NAME}` standing for a plain name); `kv` at most once; two CI
+ * logins may not share a user name (the second could never be reached).
+ */
+function resolveLogins(services: ConfigFile['services'], fileStorage: boolean, problems: string[]): Map<string, ServiceLogins> {
+  const map = new Map<string, ServiceLogins>();
+  (services ?? []).forEach((service, index) => {
+    if (service.logins === undefined && service.groups_from === undefined) return;
+    const where = `services.${index}.logins`;
+    const ways = (service.logins ?? ['kv']).map((way, position): LoginWayConfig => {
+      if (way === 'kv') return { kind: 'kv' };
+      if (fileStorage) problems.push(`${where}.${position}: Vault logins need storage.vault (the embedded file store has no Vault)`);
+      if ('vault_auth' in way) return { kind: 'vault_auth', mount: way.vault_auth };
+      const access = way.access ?? '';
+      const checked = checkAccess(templateForChecking(access));
+      if (!checked.ok) problems.push(`${where}.${position}.access: ${checked.problems.join('; ')}`);
+      return { kind: 'vault_jwt', mount: way.vault_jwt, role: way.role, username: way.username, access };
+    });
+    if (ways.filter((way) => way.kind === 'kv').length > 1) problems.push(`${where} lists kv more than once`);
+    const ciNames = ways.flatMap((way) => (way.kind === 'vault_jwt' ? [way.username] : []));
+    if (new Set(ciNames).size < ciNames.length) problems.push(`${where}: two vault_jwt logins share a username (only the first would ever be asked)`);
+    map.set(service.name, { ways, groupsFrom: service.groups_from ?? 'policies' });
   });
   return map;
 }

@@ -129,6 +129,25 @@ const realmPath = text('an absolute path such as /auth').refine((value) => /^\/[
   message: 'must be an absolute URL path such as /auth',
 });
 
+/**
+ * One way of checking a password (`services[].logins`): `kv`, a Vault auth
+ * method by its mount (`{vault_auth: ldap}`), or a CI login through Vault's
+ * jwt method (`{vault_jwt: jwt, role, username, access}`).
+ */
+const loginWaySchema = z.union(
+  [
+    z.literal('kv'),
+    z.strictObject({ vault_auth: mountPath }),
+    z.strictObject({
+      vault_jwt: mountPath,
+      role: segment('the name of a role of the jwt auth method'),
+      username: segment('the user name CI jobs send, such as ci'),
+      access: z.string({ error: 'must be an access string; ${claims.NAME} stands for a claim of the token' }).optional(),
+    }),
+  ],
+  { error: 'must be kv, {vault_auth: MOUNT} or {vault_jwt: MOUNT, role, username, access}' },
+);
+
 export const configSchema = z.strictObject(
   {
     version: z.union([z.string(), z.number()], { error: 'must be a version such as 0.1' }).optional(),
@@ -312,8 +331,15 @@ export const configSchema = z.strictObject(
             name: segment('a service name such as registry'),
             mount: mountPath.optional(),
             anonymous: z.string({ error: 'must be an access string such as repository:library/**:pull' }).optional(),
+            // --- directory logins (issue 11): the ways a password is checked, in order ---
+            logins: z
+              .array(loginWaySchema, { error: 'must be a list such as [kv, {vault_auth: ldap}]' })
+              .min(1, { error: 'must list at least one way' })
+              .optional(),
+            groups_from: z.enum(['policies', 'metadata', 'identity_groups'], { error: 'must be policies, metadata or identity_groups' }).optional(),
+            // --- end directory logins ---
           },
-          { error: 'must be a mapping with name (and optionally mount and anonymous)' },
+          { error: 'must be a mapping with name (and optionally mount, anonymous, logins and groups_from)' },
         ),
         { error: 'must be a list of {name, mount}' },
       )

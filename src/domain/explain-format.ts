@@ -36,11 +36,13 @@ function formatRefs(refs: readonly EntryRef[]): string {
 }
 
 export function formatSource(source: SourceRef): string {
-  return source.kind === 'user' ? 'the user' : `group ${quoteIfOdd(source.name)}`;
+  if (source.kind === 'user') return 'the user';
+  if (source.kind === 'login') return `the ${source.name}`;
+  return `group ${quoteIfOdd(source.name)}${source.via ? ` (from the ${source.via})` : ''}`;
 }
 
 function formatIgnored(ignored: IgnoredEntry): string {
-  const owner = ignored.source.kind === 'user' ? "the user's entry" : `group ${quoteIfOdd(ignored.source.name)}'s entry`;
+  const owner = ignored.source.kind === 'user' ? "the user's entry" : `${formatSource(ignored.source)}'s entry`;
   return `ignored: ${owner} ${JSON.stringify(ignored.entry)}: ${ignored.reason}`;
 }
 

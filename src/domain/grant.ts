@@ -21,7 +21,15 @@ import type { ResourceScope } from './scope.js';
 /** Groups a user may belong to; the caller refuses more (a decision does not check). */
 export const MAX_GROUPS_PER_USER = 32;
 
-export type SourceRef = { readonly kind: 'user' } | { readonly kind: 'group'; readonly name: string };
+/**
+ * Where an entry comes from: the user's own access string, a group's (named;
+ * `via` says which login made the user a member, for directory users), or a
+ * login's own access (a CI role's template bound to the token's claims).
+ */
+export type SourceRef =
+  | { readonly kind: 'user' }
+  | { readonly kind: 'group'; readonly name: string; readonly via?: string }
+  | { readonly kind: 'login'; readonly name: string };
 
 /** One access string and where it comes from. */
 export interface AccessSource {

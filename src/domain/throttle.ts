@@ -27,8 +27,11 @@ export function throttleKeys(attempt: Attempt): Partial<Record<Dimension, string
   // NUL cannot occur in an address, a service or an account (they are plain path segments).
   const keys: Partial<Record<Dimension, string>> = { client: attempt.client };
   if (attempt.account !== undefined && attempt.account !== '') {
-    keys.account = `${attempt.service}\u0000${attempt.account}`;
-    keys.pair = `${attempt.client}\u0000${attempt.service}\u0000${attempt.account}`;
+    // Case folded: a directory (LDAP through Vault) takes `MOZART` for
+    // mozart, so each spelling must not get guesses of its own.
+    const account = attempt.account.toLowerCase();
+    keys.account = `${attempt.service}\u0000${account}`;
+    keys.pair = `${attempt.client}\u0000${attempt.service}\u0000${account}`;
   }
   return keys;
 }

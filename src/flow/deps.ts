@@ -2,6 +2,7 @@
  * What the token flow needs, passed in once: it knows nothing of Koa or of
  * HTTP. The endpoints (src/http/endpoints/) are thin adapters around it.
  */
+import type { LoginWay } from '../logins/login-way.js';
 import type { PasswordVerifier } from '../passwords/verifier.js';
 import type { TokenSigner } from '../tokens/signer.js';
 import type { UserStore } from '../users/user-store.js';
@@ -28,6 +29,8 @@ export interface FlowDeps {
   readonly anonymous: ReadonlyMap<string, string>;
   readonly users: UserStore;
   readonly verifier: PasswordVerifier;
+  /** The ways a service checks a password, in order (`services[].logins`; `[kv]` by default). */
+  readonly logins: (service: string) => readonly LoginWay[];
   readonly signer: TokenSigner;
   readonly refreshKeys: RefreshKeys;
   readonly clock: Clock;

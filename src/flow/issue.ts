@@ -36,7 +36,7 @@ export async function issueToken(deps: FlowDeps, { principal, target, scopes, of
   const account = principal.kind === 'user' ? principal.account : '';
   let sources: readonly AccessSource[];
   let problems: readonly string[] = [];
-  if (principal.kind === 'user') ({ sources, problems } = await userAccess(deps.users, target.mount, principal.user));
+  if (principal.kind === 'user') ({ sources, problems } = await userAccess(deps.users, target.mount, principal.user, principal.login));
   else sources = [{ source: { kind: 'user' }, access: principal.access }];
 
   const decision = decide(scopes, sources, account);
@@ -50,7 +50,12 @@ export async function issueToken(deps: FlowDeps, { principal, target, scopes, of
     access: decision.granted,
     expiresInSeconds: deps.expirationSeconds,
   });
-  const refreshToken = offline && principal.kind === 'user' ? await refreshTokenFor(deps, target, principal, Math.floor(deps.clock.now() / 1000)) : undefined;
+  // A directory or CI login has no stored password to bind a refresh token
+  // to: docker keeps the password (or the CI job its token) and asks again.
+  const refreshToken =
+    offline && principal.kind === 'user' && principal.login === undefined
+      ? await refreshTokenFor(deps, target, principal, Math.floor(deps.clock.now() / 1000))
+      : undefined;
   return {
     token: issued.token,
     jti: issued.jti,

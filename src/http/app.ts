@@ -10,6 +10,8 @@ import type { Logger } from 'winston';
 import type { Config } from '../config/config.js';
 import type { TokenSigner } from '../tokens/signer.js';
 import type { PasswordVerifier } from '../passwords/verifier.js';
+import { KvLogin } from '../logins/kv-login.js';
+import type { LoginWay } from '../logins/login-way.js';
 import type { UserStore } from '../users/user-store.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { limitedLog } from '../util/log-limiter.js';
@@ -37,6 +39,8 @@ export interface AppDependencies {
   readonly config: Pick<Config, 'token' | 'services' | 'anonymous' | 'http'>;
   readonly users: UserStore;
   readonly verifier: PasswordVerifier;
+  /** The ways each service checks a password (src/logins/service-logins.ts); default: the KV entry's password only. */
+  readonly logins?: (service: string) => readonly LoginWay[];
   readonly signer: TokenSigner;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -64,6 +68,7 @@ export function createApp({
   config,
   users,
   verifier,
+  logins,
   signer,
   logger,
   clock = systemClock,
@@ -101,6 +106,7 @@ export function createApp({
     anonymous: config.anonymous,
     users,
     verifier,
+    logins: logins ?? kvOnly(verifier),
     signer,
     refreshKeys: signer.keySet,
     clock,
@@ -142,4 +148,9 @@ export function createApp({
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
+}
+
+function kvOnly(verifier: PasswordVerifier): (service: string) => readonly LoginWay[] {
+  const ways = [new KvLogin(verifier, { last: true })];
+  return () => ways;
 }

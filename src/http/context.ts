@@ -24,6 +24,8 @@ export interface RequestState {
   granted?: readonly ResourceScope[];
   /** How the request authenticated: password, refresh_token or anonymous. */
   grant?: 'password' | 'refresh_token' | 'anonymous';
+  /** A login through Vault (a directory or CI login): which (`ldap login`); absent for a KV login. */
+  login?: string;
   /** How errors are answered: Docker's {"errors":[…]} (the default) or OAuth2's {"error":…}. */
   errorShape?: 'docker' | 'oauth';
 }

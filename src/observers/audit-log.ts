@@ -24,6 +24,8 @@ export interface AuditRecord {
   readonly service: string | null;
   readonly account: string | null;
   readonly grant: TokenDecision['grant'] | null;
+  /** A directory or CI login: which (`ldap login`); absent for a KV login. */
+  readonly login?: string;
   readonly requested: readonly string[];
   readonly granted: readonly string[];
   /** partial: a token with fewer actions than were asked for (possibly none). */
@@ -69,6 +71,7 @@ function common(event: TokenDecision, nowMs: number) {
     service: event.service ?? null,
     account: event.account ?? null,
     grant: event.grant ?? null,
+    ...(event.login ? { login: event.login } : {}),
     requested: event.requested,
     granted: event.granted,
   };

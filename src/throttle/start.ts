@@ -22,7 +22,18 @@ export interface RunningThrottle {
 
 export async function startThrottle(
   config: ThrottleConfig,
-  { events, clock, logger }: { events: ServerEvents; clock: Clock; logger: Logger },
+  {
+    events,
+    clock,
+    logger,
+    isCiName,
+  }: {
+    events: ServerEvents;
+    clock: Clock;
+    logger: Logger;
+    /** Whether a name is a service's CI login name (see throttle-decisions.ts). */
+    isCiName?: (service: string, account: string) => boolean;
+  },
 ): Promise<RunningThrottle | null> {
   if (!config.enabled) return null;
   const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
@@ -39,7 +50,7 @@ export async function startThrottle(
       logger.warn('the throttle could not count or check a login: let through', { reason: (error as Error)?.message ?? String(error) }),
     ),
   );
-  const stopListening = throttleDecisions(events, throttle);
+  const stopListening = throttleDecisions(events, throttle, isCiName);
   return {
     guard: throttle,
     async close() {

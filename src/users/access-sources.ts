@@ -1,10 +1,13 @@
 /**
  * Everything a user's rights come from: their own access string and those of
- * their groups, read from the same store. The server and `explain` both call
+ * their groups, read from the same store, and, for a user who logged in
+ * through Vault (a directory or a CI login), the groups that login made them
+ * a member of and the login's own access. The server and `explain` both call
  * this, so they always agree.
  */
-import { type AccessSource, MAX_GROUPS_PER_USER } from '../domain/grant.js';
+import { type AccessSource, MAX_GROUPS_PER_USER, type SourceRef } from '../domain/grant.js';
 import { checkPathSegment, isReservedName } from '../domain/names.js';
+import type { LoginRights } from '../logins/login-way.js';
 import type { UserRecord, UserStore } from './user-store.js';
 
 export interface UserAccess {
@@ -13,23 +16,34 @@ export interface UserAccess {
   readonly problems: readonly string[];
 }
 
-export async function userAccess(users: UserStore, mount: string, user: UserRecord): Promise<UserAccess> {
+export async function userAccess(users: UserStore, mount: string, user: UserRecord, login?: LoginRights): Promise<UserAccess> {
   const sources: AccessSource[] = [{ source: { kind: 'user' }, access: user.access }];
-  const problems: string[] = [];
-  const named = user.groups.slice(0, MAX_GROUPS_PER_USER);
-  if (user.groups.length > MAX_GROUPS_PER_USER) {
-    problems.push(`more than ${MAX_GROUPS_PER_USER} groups: ${user.groups.slice(MAX_GROUPS_PER_USER).join(', ')} ignored`);
+  const problems: string[] = [...(login?.problems ?? [])];
+  // The KV entry's groups first, then the login's; a group named by both is read once, as the entry's.
+  const named: { name: string; via?: string }[] = user.groups.map((name) => ({ name }));
+  for (const name of login?.groups ?? []) if (!user.groups.includes(name)) named.push({ name, via: login?.via ?? '' });
+  if (named.length > MAX_GROUPS_PER_USER) {
+    problems.push(
+      `more than ${MAX_GROUPS_PER_USER} groups: ${named
+        .slice(MAX_GROUPS_PER_USER)
+        .map((group) => group.name)
+        .join(', ')} ignored`,
+    );
   }
-  const usable = named.filter((name) => {
+  const usable = named.slice(0, MAX_GROUPS_PER_USER).filter(({ name, via }) => {
     const ok = checkPathSegment(name).ok && !isReservedName(name);
-    if (!ok) problems.push(`group ${JSON.stringify(name)} is not a valid group name`);
+    // A directory's group or a policy that is no usable group name is simply not one of ours.
+    if (!ok && via === undefined) problems.push(`group ${JSON.stringify(name)} is not a valid group name`);
     return ok;
   });
-  const groups = await Promise.all(usable.map((name) => users.lookupGroup(mount, name)));
-  usable.forEach((name, index) => {
+  const groups = await Promise.all(usable.map(({ name }) => users.lookupGroup(mount, name)));
+  usable.forEach(({ name, via }, index) => {
     const group = groups[index];
-    if (group) sources.push({ source: { kind: 'group', name }, access: group.access });
-    else problems.push(`group ${JSON.stringify(name)} does not exist`);
+    const source: SourceRef = via === undefined ? { kind: 'group', name } : { kind: 'group', name, via };
+    if (group) sources.push({ source, access: group.access });
+    // A login names all the user's directory groups or policies; only some are registry groups.
+    else if (via === undefined) problems.push(`group ${JSON.stringify(name)} does not exist`);
   });
+  if (login?.access) sources.push(login.access);
   return { sources, problems };
 }

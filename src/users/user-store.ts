@@ -42,12 +42,17 @@ export interface UserStore {
   close(): Promise<void>;
 }
 
-/** A stored entry → a UserRecord; null when it has no usable password. */
+/**
+ * A stored entry → a UserRecord; null when it is not one. An entry without a
+ * password (`password` is then '') holds the rights of a user who logs in
+ * through a directory (`services[].logins`): no KV login ever accepts it, and
+ * it is no user at all unless it holds access or groups.
+ */
 export function toUserRecord(entry: unknown): UserRecord | null {
   if (typeof entry !== 'object' || entry === null) return null;
   const { password, access, groups } = entry as { password?: unknown; access?: unknown; groups?: unknown };
-  if (typeof password !== 'string' || password.length === 0) return null;
-  return { password, access: typeof access === 'string' ? access : '', groups: parseGroups(groups) };
+  const record = { password: typeof password === 'string' ? password : '', access: typeof access === 'string' ? access : '', groups: parseGroups(groups) };
+  return record.password === '' && record.access === '' && record.groups.length === 0 ? null : record;
 }
 
 /** A stored group entry → a GroupRecord; null when it is not one. */

@@ -31,6 +31,16 @@ export interface VaultClient {
   read(path: string): Promise<VaultRead>;
   /** Any call with the server's token (403 for a bad token handled as in read). */
   call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<VaultResponse>;
+  /**
+   * A login to an auth method on a user's behalf (`auth/ldap/login/alice`):
+   * sent without the server's token, through the breaker. Vault unavailable
+   * (sealed, 502-504, unreachable): UNAVAILABLE; any other answer, a 500
+   * included, is returned for the caller to read (only a 200 with an auth
+   * block is a login).
+   */
+  login(path: string, body: unknown): Promise<VaultResponse>;
+  /** Revokes a token a user's login gave us (`auth/token/revoke-self` with that token); never throws. */
+  revokeSelf(token: string): Promise<boolean>;
   /** Logs in now, so that start-up reports a bad login at once; never throws. */
   start(): Promise<void>;
   close(): void;
@@ -48,6 +58,8 @@ export function createVaultClient(parts: {
   events: ServerEvents;
 }): VaultClient {
   const { transport, session, clock, events } = parts;
+  /** Revocations of users' login tokens under way (see close()). */
+  const revoking = new Set<Promise<boolean>>();
   const breaker = new CircuitBreaker(parts.breaker, clock);
   let lostAt: number | null = null;
 
@@ -66,12 +78,16 @@ export function createVaultClient(parts: {
     }
   };
 
-  async function once(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, token: string, body: unknown): Promise<VaultResponse> {
-    const response = await transport.request(method, path, { token, ...(body === undefined ? {} : { body }) });
+  /** Vault cannot serve this now (5xx, sealed, standby, rate limited): UNAVAILABLE. */
+  function checkAvailable(response: VaultResponse): VaultResponse {
     if (response.status >= 500 || UNAVAILABLE_STATUSES.has(response.status)) {
       throw unavailable(response.status === 503 ? 'Vault is sealed or unavailable' : `Vault answered with status ${response.status}`);
     }
     return response;
+  }
+
+  async function once(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, token: string, body: unknown): Promise<VaultResponse> {
+    return checkAvailable(await transport.request(method, path, { token, ...(body === undefined ? {} : { body }) }));
   }
 
   async function guarded(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown): Promise<{ response: VaultResponse; denied: boolean }> {
@@ -112,6 +128,31 @@ export function createVaultClient(parts: {
     async call(method, path, body) {
       return (await guarded(method, path, body)).response;
     },
+    async login(path, body) {
+      const admission = breaker.admit();
+      if (!admission.allowed) throw unavailable('Vault is unavailable (circuit breaker open)', { retryAfterSeconds: admission.retryAfterMs / 1000 });
+      try {
+        // A 500 is the caller's to read: userpass answers a wrong password
+        // with 500 "invalid username or password", which is no outage.
+        const response = await transport.request('POST', path, { body });
+        if (response.status !== 500) checkAvailable(response);
+        answered();
+        return response;
+      } catch (error) {
+        const appError = isAppError(error) ? error : unavailable(String(error), { cause: error });
+        if (appError.code === 'UNAVAILABLE') failed(appError);
+        throw appError;
+      }
+    },
+    revokeSelf(token) {
+      const revocation = transport.request('POST', 'auth/token/revoke-self', { token }).then(
+        (response) => response.status === 204,
+        () => false,
+      );
+      revoking.add(revocation);
+      void revocation.finally(() => revoking.delete(revocation));
+      return revocation;
+    },
     async start() {
       try {
         await session.token();
@@ -124,7 +165,11 @@ export function createVaultClient(parts: {
     },
     close() {
       session.close();
-      transport.close();
+      // Closing destroys the connections: a user's login token still being
+      // revoked (explain exits right after its login) would stay alive for
+      // its whole TTL. Each revocation has the call's deadline, so this waits
+      // a bounded time.
+      void Promise.allSettled([...revoking]).then(() => transport.close());
     },
   };
 }

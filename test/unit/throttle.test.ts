@@ -26,6 +26,14 @@ test('throttleKeys: the pair and account counters need the account; the client c
   assert.deepEqual(throttleKeys({ client: '10.0.0.1', service: 'registry', account: '' }), { client: '10.0.0.1' });
 });
 
+test('throttleKeys: the account is case-folded, so MOZART and Mozart share the counters of mozart (LDAP takes either)', () => {
+  assert.deepEqual(throttleKeys({ client: '10.0.0.1', service: 'registry', account: 'MoZart' }), {
+    client: '10.0.0.1',
+    account: 'registry\u0000mozart',
+    pair: '10.0.0.1\u0000registry\u0000mozart',
+  });
+});
+
 test('blockSeconds doubles with each lockout, up to the maximum', () => {
   assert.deepEqual(
     [1, 2, 3, 4, 5, 6, 7].map((n) => blockSeconds(n, 60, 3600)),

@@ -20,6 +20,8 @@ export async function refreshTokenGrant(deps: FlowDeps, target: ServiceTarget, r
     deps.guard?.check({ client, service: target.service }),
   ]);
   const user = claims && claims.service === target.service ? await findUser(deps, target, claims.account) : null;
-  if (!claims || !user || !fingerprintMatches(claims, user.password)) throw unauthorized('invalid or expired refresh token: log in again');
+  // An entry without a password (a directory user's rights) never had a refresh token.
+  if (!claims || !user || user.password === '' || !fingerprintMatches(claims, user.password))
+    throw unauthorized('invalid or expired refresh token: log in again');
   return { kind: 'user', account: claims.account, user };
 }

@@ -56,6 +56,7 @@ export function tokenGet(deps: FlowDeps): Middleware<RequestState> {
     }
 
     const offline = single(get, 'offline_token') === 'true';
+    if (principal.kind === 'user' && principal.login) ctx.state.login = principal.login.via;
     const issued = await issueToken(deps, { principal, target: request.target, scopes: request.scopes, offline });
     ctx.state.account = issued.account;
     ctx.state.granted = issued.granted;

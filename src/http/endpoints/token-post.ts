@@ -54,6 +54,7 @@ export function tokenPost(deps: FlowDeps): Middleware<RequestState> {
     // A refresh grant answers with the same refresh token, never a new one:
     // the docker engine does not save a rotated one (moby#39718).
     const offline = grantType === 'password' && single(get, 'access_type') === 'offline';
+    if (principal.kind === 'user' && principal.login) ctx.state.login = principal.login.via;
     const issued = await issueToken(deps, { principal, target: request.target, scopes: request.scopes, offline });
     ctx.state.account = issued.account;
     ctx.state.granted = issued.granted;

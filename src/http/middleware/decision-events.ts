@@ -22,6 +22,7 @@ export function decisionEvents(events: ServerEvents) {
       service: state.service,
       account: state.account ?? state.attempted,
       grant: state.grant,
+      ...(state.login ? { login: state.login } : {}),
       requested: (state.requested ?? []).map(formatScope),
       granted: (state.granted ?? []).map(formatScope),
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
