@@ -39,3 +39,13 @@ path "auth/token/lookup-self" {
 path "auth/token/renew-self" {
   capabilities = ["update"]
 }
+
+# Directory and CI logins (services[].logins) need nothing here: a login to
+# an auth method takes no token, and the login's own token revokes itself.
+# Only groups_from: identity_groups reads with the server's token:
+# path "identity/entity/id/*" {
+#   capabilities = ["read"]
+# }
+# path "identity/group/id/*" {
+#   capabilities = ["read"]
+# }

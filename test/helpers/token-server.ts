@@ -132,3 +132,19 @@ export function tokenStatus(url: string, [user, password]: [string, string]): Pr
     request.on('error', reject);
   });
 }
+
+/** One line of a test server's log, parsed. */
+export interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly [field: string]: unknown;
+}
+
+/** The server's log so far, a parsed object per line. */
+export const logLines = (server: TestServer): LogLine[] =>
+  server
+    .logs()
+    .trim()
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as LogLine);

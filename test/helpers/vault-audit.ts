@@ -7,6 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { VaultServer } from './vault-server.js';
 
+/** One line of Vault's file audit log, as far as the tests read it. */
+export interface AuditEntry {
+  readonly type: 'request' | 'response';
+  readonly auth?: { readonly accessor?: string };
+  readonly request?: { readonly path?: string; readonly data?: Record<string, unknown> };
+  readonly response?: { readonly auth?: { readonly accessor?: string } };
+}
+
 export class VaultAudit {
   readonly file: string;
 
@@ -19,6 +27,14 @@ export class VaultAudit {
     const { status } = await vault.api('PUT', 'sys/audit/file', { type: 'file', options: { file_path: file, hmac_accessor: 'false' } });
     if (status !== 204) throw new Error(`enabling the audit device: ${status}`);
     return new VaultAudit(file);
+  }
+
+  /** Every line written so far, in order. */
+  async entries(): Promise<AuditEntry[]> {
+    return (await readFile(this.file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEntry);
   }
 
   /** The paths requested with the token whose accessor is given, in order. */

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import { makeKey, type TestKey } from '../helpers/keys.js';
 import { requirePeers } from '../helpers/peers.js';
-import { claimsOf, getToken, startTestServer, type TestServer, type TestServerOptions } from '../helpers/token-server.js';
+import { claimsOf, getToken, startTestServer, type TestServer, type TestServerOptions, logLines, type LogLine } from '../helpers/token-server.js';
 import { apiOk, createAppRole, createToken, enableAuth, lookupAccessor, revokeAccessor, tokensFromLogin, writeProjectPolicy } from '../helpers/vault-admin.js';
 import { ROOT_TOKEN, VaultServer } from '../helpers/vault-server.js';
 
@@ -28,20 +28,6 @@ const ACCESS = [
   { type: 'repository', name: 'linux/app', actions: ['pull', 'push'] },
   { type: 'repository', name: 'linux/db', actions: ['pull'] },
 ];
-
-interface LogLine {
-  readonly level: string;
-  readonly message: string;
-  readonly [field: string]: unknown;
-}
-
-const logLines = (server: TestServer): LogLine[] =>
-  server
-    .logs()
-    .trim()
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as LogLine);
 
 const linesStarting = (server: TestServer, prefix: string): LogLine[] => logLines(server).filter((line) => line.message.startsWith(prefix));
 
