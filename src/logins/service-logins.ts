@@ -4,7 +4,7 @@
  * Vault ways share the server's one Vault client and one memory of
  * successful logins (bounded like the user cache, for its TTL).
  */
-import type { ServiceLogins } from '../config/config.js';
+import type { LoginWayConfig, ServiceLogins } from '../config/config.js';
 import type { PasswordVerifier } from '../passwords/verifier.js';
 import type { Clock } from '../util/clock.js';
 import type { VaultClient } from '../vault/client.js';
@@ -46,7 +46,7 @@ export function serviceLogins(parts: ServiceLoginParts): (service: string) => re
       ways.map((way, index): LoginWay => {
         if (way.kind === 'kv') {
           const later = ways.slice(index + 1);
-          const laterCiNames = later.flatMap((next) => (next.kind === 'vault_jwt' ? [next.username] : []));
+          const laterCiNames = ciNamesOf(later);
           // Only CI logins after kv: only their names may pass on (see kv-login.ts).
           const onlyPassedOn = laterCiNames.length === later.length ? new Set(laterCiNames) : undefined;
           return new KvLogin(parts.verifier, { last: later.length === 0, ...(onlyPassedOn ? { onlyPassedOn } : {}) });
@@ -60,10 +60,14 @@ export function serviceLogins(parts: ServiceLoginParts): (service: string) => re
           onRevokeFailed: parts.onRevokeFailed,
           ...(parts.onRefused ? { onRefused: parts.onRefused } : {}),
         };
-        if (way.kind === 'vault_auth') return new VaultAuthLogin(way.mount, groupsFrom, common);
+        if (way.kind === 'vault_auth') return new VaultAuthLogin(way.mount, groupsFrom, common, new Set(ciNamesOf(ways)));
         return new VaultJwtLogin({ mount: way.mount, role: way.role, username: way.username, access: way.access, groupsFrom }, common);
       }),
     );
   }
   return (service) => byService.get(service) ?? kvOnly;
+}
+
+function ciNamesOf(ways: readonly LoginWayConfig[]): string[] {
+  return ways.flatMap((way) => (way.kind === 'vault_jwt' ? [way.username] : []));
 }

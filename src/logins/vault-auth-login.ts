@@ -46,7 +46,14 @@ export class VaultAuthLogin implements LoginWay {
   readonly #groupsFrom: GroupsFrom;
   readonly #parts: VaultLoginParts;
 
-  constructor(mount: string, groupsFrom: GroupsFrom, parts: VaultLoginParts) {
+  readonly #notMine: ReadonlySet<string>;
+
+  /**
+   * `notMine`: the service's CI login names. A CI job's token is never sent
+   * to a directory as a password, whatever order the ways are in.
+   */
+  constructor(mount: string, groupsFrom: GroupsFrom, parts: VaultLoginParts, notMine: ReadonlySet<string> = new Set()) {
+    this.#notMine = notMine;
     this.name = `vault_auth ${mount}`;
     this.#mount = mount;
     this.#groupsFrom = groupsFrom;
@@ -54,7 +61,7 @@ export class VaultAuthLogin implements LoginWay {
   }
 
   async login(target: ServiceTarget, account: string, password: string): Promise<LoginOutcome> {
-    if (password === '' || !checkPathSegment(account).ok || isReservedName(account)) return UNKNOWN;
+    if (password === '' || this.#notMine.has(account) || !checkPathSegment(account).ok || isReservedName(account)) return UNKNOWN;
     const rights = await this.#parts.memory.remember([target.service, this.name, account, password], () => this.#vaultLogin(account, password));
     return rights === null ? UNKNOWN : { kind: 'accepted', rights };
   }

@@ -73,3 +73,37 @@ test('a known KV user with a wrong password is refused, whatever follows', async
     assert.deepEqual(await kv?.login(target, 'foo', 'right-Password', stored), { kind: 'accepted' });
   }
 });
+
+test('[kv, vault_auth, vault_jwt]: the CI name never reaches the directory (its token is no directory password)', async () => {
+  const calls: string[] = [];
+  const vault = {
+    login: async (path: string) => {
+      calls.push(path);
+      return { status: 400, body: { errors: ['ldap operation failed: failed to bind as user'] } };
+    },
+  } as unknown as VaultClient;
+  const verifier = await PasswordVerifier.create({
+    dummyAlgorithm: 'bcrypt',
+    rememberMs: 0,
+    maxRemembered: 10,
+    clock: new ManualClock(),
+    onPlaintext: () => {},
+  });
+  const logins = new Map<string, ServiceLogins>([['registry', { ways: [{ kind: 'kv' }, { kind: 'vault_auth', mount: 'ldap' }, ci], groupsFrom: 'policies' }]]);
+  const ways = serviceLogins({
+    logins,
+    verifier,
+    vault,
+    timeoutMs: 1000,
+    rememberMs: 0,
+    maxRemembered: 10,
+    clock: new ManualClock(),
+    onRevokeFailed: () => {},
+  })('registry');
+  const ldap = ways.find((way) => way.name === 'vault_auth ldap');
+  assert.ok(ldap);
+  assert.deepEqual(await ldap.login(target, 'ci', 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', null), { kind: 'unknown' });
+  assert.deepEqual(calls, []);
+  assert.deepEqual(await ldap.login(target, 'mozart', 'password', null), { kind: 'unknown' });
+  assert.deepEqual(calls, ['auth/ldap/login/mozart']);
+});
