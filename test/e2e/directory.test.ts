@@ -8,7 +8,10 @@
  * A musician (mozart) pushes and pulls, a philosopher (kant) is refused with
  * our 401, the KV user test (pull only) pulls and is refused a push, and
  * taking mozart out of the LDAP group stops his next push once the user
- * cache's TTL has passed (a manual clock, moved past it).
+ * cache's TTL has passed (a manual clock, moved past it). The other two
+ * login kinds end to end with crane: a userpass user (Vault's own user list)
+ * pushes with its mapped policy's group, and a CI job pushes to its own
+ * project with a JWT that Vault's jwt method checks (a key the test makes).
  *
  * dockerd needs root: its tests skip with a message when not root (a
  * failure under CI=true, like a missing peer).
@@ -18,6 +21,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { hashPassword } from '../../src/passwords/hash.js';
 import { ManualClock } from '../helpers/clock.js';
 import { DockerDaemon } from '../helpers/docker-daemon.js';
@@ -26,6 +30,7 @@ import { run, type RunResult } from '../helpers/process.js';
 import { RegistryServer } from '../helpers/registry-server.js';
 import { DEMO_PASSWORD, SERVICE_ACCOUNT_DN, SlapdServer } from '../helpers/slapd-server.js';
 import { startTestServer, type TestServer } from '../helpers/token-server.js';
+import { apiOk, enableAuth } from '../helpers/vault-admin.js';
 import { serverToken } from '../helpers/vault-audit.js';
 import { VaultServer } from '../helpers/vault-server.js';
 
@@ -41,6 +46,12 @@ const HOOK_TIMEOUT_MS = 120_000;
 const TEST_USER = { name: 'test', password: '123' };
 /** What our realm answers bad credentials with, as clients print it. */
 const REALM_REFUSAL = 'UNAUTHORIZED: invalid username or password';
+/** A userpass user of Vault's own user list, mapped to the musicians' policy. */
+const CAROL = { name: 'carol', password: 'carol-Userpass-1' };
+/** The CI side: the issuer and audience of the job tokens, and the project a job runs for. */
+const CI_ISSUER = 'https://ci.example.test';
+const CI_AUDIENCE = 'registry';
+const CI_PROJECT = 'group/app';
 
 /** The last line a client printed on stderr (crane logs timestamped lines before its error). */
 const lastLine = (result: RunResult): string => result.stderr.trim().split('\n').at(-1) ?? '';
@@ -59,6 +70,22 @@ describe('directory logins with a real registry, crane and docker', { skip: peer
   let docker: DockerDaemon | undefined;
   /** The DOCKER_CONFIG folder mozart's `docker login` wrote. */
   let mozartDocker = '';
+  /** Signs the CI jobs' tokens (Vault's jwt method trusts its public key). */
+  let ciKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+  /** A GitLab-like job token for `project`. */
+  async function jobToken(project: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ project_path: project, namespace_path: project.split('/')[0] })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
+      .setIssuer(CI_ISSUER)
+      .setAudience(CI_AUDIENCE)
+      .setSubject(`project_path:${project}:ref_type:branch:ref:main`)
+      .setIssuedAt(now)
+      .setNotBefore(now - 5)
+      .setExpirationTime(now + 300)
+      .sign(ciKey);
+  }
 
   const ref = (repository: string, tag: string): string => `${registry.host}/${repository}:${tag}`;
 
@@ -96,6 +123,22 @@ describe('directory logins with a real registry, crane and docker', { skip: peer
       await vault.cliOk('secrets', 'enable', '-path=registry', '-version=2', 'kv');
       await vault.cliOk('kv', 'put', 'registry/_groups/registry-musicians', 'access=repository:music/**:pull,push');
       await vault.cliOk('kv', 'put', 'registry/test', `password=${await hashPassword(TEST_USER.password, 'bcrypt')}`, 'access=repository:music/**:pull');
+      // Vault's own user list, and CI jobs' tokens through the jwt method.
+      await vault.cliOk('auth', 'enable', 'userpass');
+      await vault.cliOk('write', `auth/userpass/users/${CAROL.name}`, `password=${CAROL.password}`, 'token_policies=registry-musicians');
+      const ci = await generateKeyPair('ES256', { extractable: true });
+      ciKey = ci.privateKey;
+      await enableAuth(vault, 'jwt', 'jwt');
+      await apiOk(vault, 'POST', 'auth/jwt/config', { jwt_validation_pubkeys: [await exportSPKI(ci.publicKey)], bound_issuer: CI_ISSUER });
+      await apiOk(vault, 'POST', 'auth/jwt/role/registry-ci', {
+        role_type: 'jwt',
+        bound_audiences: [CI_AUDIENCE],
+        user_claim: 'sub',
+        bound_claims: { namespace_path: 'group' },
+        token_policies: ['registry-ci'],
+        token_ttl: 60,
+      });
+      await vault.cliOk('kv', 'put', 'registry/_groups/registry-ci', 'access=repository:music/**:pull');
       await writeFile(path.join(work, 'server.hcl'), 'path "registry/data/*" {\n  capabilities = ["read"]\n}\n');
       await vault.cliOk('policy', 'write', 'vault-registry-auth', path.join(work, 'server.hcl'));
       const token = await serverToken(vault, ['vault-registry-auth']);
@@ -104,7 +147,17 @@ describe('directory logins with a real registry, crane and docker', { skip: peer
         {
           storage: { vault: { addr: vault.address, auth_token: token.token } },
           cache: { ttl: '30s' },
-          services: [{ name: 'registry', logins: ['kv', { vault_auth: 'ldap' }] }],
+          services: [
+            {
+              name: 'registry',
+              logins: [
+                'kv',
+                { vault_auth: 'ldap' },
+                { vault_auth: 'userpass' },
+                { vault_jwt: 'jwt', role: 'registry-ci', username: 'ci', access: 'repository:${claims.project_path}:push,pull' },
+              ],
+            },
+          ],
           token: { issuer: ISSUER },
           throttle: { enabled: false },
         },
@@ -168,6 +221,27 @@ describe('directory logins with a real registry, crane and docker', { skip: peer
           `Error: fetching manifest ${ref('music/symphony', 'v1')}: GET ${realm}?scope=repository%3Amusic%2Fsymphony%3Apull&service=registry: ${REALM_REFUSAL}`,
         ],
       );
+    });
+
+    test('carol (userpass, policy registry-musicians) pushes and pulls', { timeout: TEST_TIMEOUT_MS }, async () => {
+      ok(await push([CAROL.name, CAROL.password], ref('music/sonata', 'v1')), 'crane append (carol)');
+      ok(await crane([CAROL.name, CAROL.password], 'manifest', ref('music/sonata', 'v1')), 'crane manifest (carol)');
+    });
+
+    test("a CI job (user ci, its JWT as the password) pushes to its own project, pulls with the role's group, and may not push elsewhere", {
+      timeout: TEST_TIMEOUT_MS,
+    }, async (t) => {
+      const job: [string, string] = ['ci', await jobToken(CI_PROJECT)];
+      ok(await push(job, ref(CI_PROJECT, 'build-1')), 'crane append (ci job)');
+      ok(await crane(job, 'manifest', ref(CI_PROJECT, 'build-1')), 'crane manifest (ci job, own project)');
+      ok(await crane(job, 'manifest', ref('music/symphony', 'v1')), 'crane manifest (ci job, the group registry-ci)');
+      const elsewhere = await push(job, ref('group/other', 'build-1'));
+      t.diagnostic(`crane push elsewhere (ci job) said: ${elsewhere.stderr.trim()}`);
+      assert.notEqual(elsewhere.code, 0, `a push outside the job's project should be refused:\n${elsewhere.stderr}`);
+      const forged: [string, string] = ['ci', `${job[1].slice(0, -4)}AAAA`];
+      const refused = await crane(forged, 'manifest', ref(CI_PROJECT, 'build-1'));
+      assert.equal(refused.code, 1);
+      assert.match(lastLine(refused), new RegExp(`${REALM_REFUSAL}$`, 'u'));
     });
 
     test('test (KV, pull only) pulls, and is refused a push', { timeout: TEST_TIMEOUT_MS }, async (t) => {
