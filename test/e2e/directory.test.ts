@@ -28,7 +28,7 @@ import { DockerDaemon } from '../helpers/docker-daemon.js';
 import { requirePeers, requireRoot } from '../helpers/peers.js';
 import { run, type RunResult } from '../helpers/process.js';
 import { RegistryServer } from '../helpers/registry-server.js';
-import { DEMO_PASSWORD, SERVICE_ACCOUNT_DN, SlapdServer } from '../helpers/slapd-server.js';
+import { DEMO_PASSWORD, demoLdapConfig, SlapdServer } from '../helpers/slapd-server.js';
 import { startTestServer, type TestServer } from '../helpers/token-server.js';
 import { apiOk, enableAuth } from '../helpers/vault-admin.js';
 import { serverToken } from '../helpers/vault-audit.js';
@@ -105,20 +105,8 @@ describe('directory logins with a real registry, crane and docker', { skip: peer
       work = await mkdtemp(path.join(os.tmpdir(), 'vra-directory-e2e-'));
       slapd = await SlapdServer.start({ slapd: peers.paths.slapd, ldapmodify: peers.paths.ldapmodify });
       vault = await VaultServer.start(peers.paths.vault);
-      const base = slapd.baseDn;
       await vault.cliOk('auth', 'enable', 'ldap');
-      await vault.cliOk(
-        'write',
-        'auth/ldap/config',
-        `url=${slapd.url}`,
-        `binddn=${SERVICE_ACCOUNT_DN}`,
-        `bindpass=${DEMO_PASSWORD}`,
-        `userdn=ou=musicians,${base}`,
-        'userattr=uid',
-        `groupdn=ou=groups,${base}`,
-        'groupfilter=(&(objectClass=groupOfNames)(member={{.UserDN}}))',
-        'groupattr=cn',
-      );
+      await vault.cliOk('write', 'auth/ldap/config', ...demoLdapConfig(slapd.url, slapd.baseDn));
       await vault.cliOk('write', 'auth/ldap/groups/musicians', 'policies=registry-musicians');
       await vault.cliOk('secrets', 'enable', '-path=registry', '-version=2', 'kv');
       await vault.cliOk('kv', 'put', 'registry/_groups/registry-musicians', 'access=repository:music/**:pull,push');

@@ -90,6 +90,24 @@ member: uid=mozart,ou=musicians,${BASE_DN}
 member: uid=bach,ou=musicians,${BASE_DN}
 `;
 
+/**
+ * The `vault write auth/ldap/config …` arguments of the demo, as the README
+ * gives them: search as the service account below ou=musicians (the
+ * philosophers are outside it), groups from groupOfNames in ou=groups.
+ */
+export function demoLdapConfig(url: string, baseDn: string = BASE_DN): string[] {
+  return [
+    `url=${url}`,
+    `binddn=${SERVICE_ACCOUNT_DN}`,
+    `bindpass=${DEMO_PASSWORD}`,
+    `userdn=ou=musicians,${baseDn}`,
+    'userattr=uid',
+    `groupdn=ou=groups,${baseDn}`,
+    'groupfilter=(&(objectClass=groupOfNames)(member={{.UserDN}}))',
+    'groupattr=cn',
+  ];
+}
+
 export interface SlapdServerOptions {
   /** The slapd binary (requirePeers('slapd')); also loads the data, as slapadd (`-Ta`). */
   readonly slapd: string;

@@ -30,7 +30,7 @@ import { ManualClock } from '../helpers/clock.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
 import { requirePeers } from '../helpers/peers.js';
-import { DEMO_PASSWORD, SERVICE_ACCOUNT_DN, SlapdServer } from '../helpers/slapd-server.js';
+import { DEMO_PASSWORD, demoLdapConfig, SlapdServer } from '../helpers/slapd-server.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { basic, claimsOf, getToken, startTestServer, type TestServer } from '../helpers/token-server.js';
 import { serverToken, VaultAudit } from '../helpers/vault-audit.js';
@@ -162,19 +162,7 @@ describe('directory logins (LDAP and userpass through Vault)', { skip: peers.ski
 
   /** `vault write auth/ldap/config …` as the README gives it, with the directory at `url`. */
   async function configureLdap(url: string): Promise<void> {
-    const base = slapd.baseDn;
-    await vault.cliOk(
-      'write',
-      'auth/ldap/config',
-      `url=${url}`,
-      `binddn=${SERVICE_ACCOUNT_DN}`,
-      `bindpass=${DEMO_PASSWORD}`,
-      `userdn=ou=musicians,${base}`,
-      'userattr=uid',
-      `groupdn=ou=groups,${base}`,
-      'groupfilter=(&(objectClass=groupOfNames)(member={{.UserDN}}))',
-      'groupattr=cn',
-    );
+    await vault.cliOk('write', 'auth/ldap/config', ...demoLdapConfig(url, slapd.baseDn));
   }
 
   /** How many requests Vault received on `path`. */
