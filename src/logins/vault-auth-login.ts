@@ -18,10 +18,10 @@
 import { checkPathSegment, isReservedName } from '../domain/names.js';
 import type { ServiceTarget } from '../domain/service.js';
 import { type GroupsFrom, loginGroups, readLoginAnswer, type VaultLoginAuth } from '../domain/vault-login.js';
-import { isAppError, unavailable } from '../errors.js';
+import { unavailable } from '../errors.js';
 import type { VaultClient } from '../vault/client.js';
 import { vaultErrorText } from '../vault/error-text.js';
-import { withDeadline } from '../vault/transport.js';
+import { withinVaultDeadline } from '../vault/transport.js';
 import { identityGroupNames } from './identity-groups.js';
 import type { LoginMemory } from './login-memory.js';
 import { type LoginOutcome, type LoginRights, type LoginWay, UNKNOWN } from './login-way.js';
@@ -105,11 +105,6 @@ export function revoke(vault: VaultClient, auth: VaultLoginAuth, mount: string, 
   });
 }
 
-export async function bounded<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  try {
-    return await withDeadline(work, timeoutMs);
-  } catch (error) {
-    if (isAppError(error)) throw error;
-    throw unavailable('Vault did not answer the login in time', { cause: error });
-  }
+export function bounded<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  return withinVaultDeadline(work, timeoutMs, 'Vault did not answer the login in time');
 }

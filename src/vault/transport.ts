@@ -14,7 +14,7 @@
  * server only ever used node-vault's generic `request` anyway.
  */
 import { buildConnector, Pool } from 'undici';
-import { AppError, type AppErrorOptions } from '../errors.js';
+import { AppError, type AppErrorOptions, isAppError, unavailable } from '../errors.js';
 
 export interface VaultTls {
   /** PEM CA certificates to trust instead of the system's (VAULT_CACERT / VAULT_CAPATH). */
@@ -164,6 +164,21 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, message = `no a
     timer = setTimeout(() => reject(new DeadlineError(message)), ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A whole piece of Vault work (mount detection, a login again, the read; a
+ * user's login and its identity reads) within `ms`: an AppError passes as it
+ * is, anything else (the deadline, a network error) becomes UNAVAILABLE
+ * with `message`, so a slow Vault is a 503, never a hang.
+ */
+export async function withinVaultDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  try {
+    return await withDeadline(work, ms);
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw unavailable(message, { cause: error });
+  }
 }
 
 const TLS_TRUST_CODES = new Set([

@@ -4,12 +4,12 @@
  * (mount detection, a login again, the read), so no request waits on Vault
  * longer than that.
  */
-import { AppError, isAppError, unavailable, unknownService } from '../errors.js';
+import { AppError, unavailable, unknownService } from '../errors.js';
 import type { ServerEvents } from '../events.js';
 import { ANONYMOUS_ENTRY, GROUPS_FOLDER, type GroupRecord, toGroupRecord, toUserRecord, type UserRecord, type UserStore } from '../users/user-store.js';
 import type { VaultClient } from './client.js';
 import { type KvMount, type KvMountResolver, secretPath, userSecretPath } from './mounts.js';
-import { withDeadline } from './transport.js';
+import { withinVaultDeadline } from './transport.js';
 
 /** A user name no one has, read at start-up to check that the policy allows reading users. */
 const PROBE_ACCOUNT = 'vault-registry-auth-policy-probe';
@@ -43,13 +43,8 @@ export class VaultUserStore implements UserStore {
   }
 
   /** The whole lookup (mount detection, a login again, the read) within the storage timeout. */
-  async #bounded<T>(lookup: Promise<T>): Promise<T> {
-    try {
-      return await withDeadline(lookup, this.#timeoutMs);
-    } catch (error) {
-      if (isAppError(error)) throw error;
-      throw unavailable('Vault did not answer in time', { cause: error });
-    }
+  #bounded<T>(lookup: Promise<T>): Promise<T> {
+    return withinVaultDeadline(lookup, this.#timeoutMs, 'Vault did not answer in time');
   }
 
   async #lookup(mount: string, account: string): Promise<UserRecord | null> {
