@@ -10,7 +10,7 @@ import type { Logger } from 'winston';
 import type { Config } from '../config/config.js';
 import type { TokenSigner } from '../tokens/signer.js';
 import type { PasswordVerifier } from '../passwords/verifier.js';
-import { KvLogin } from '../logins/kv-login.js';
+import { kvOnlyLogins } from '../logins/service-logins.js';
 import type { LoginWay } from '../logins/login-way.js';
 import type { UserStore } from '../users/user-store.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -106,7 +106,7 @@ export function createApp({
     anonymous: config.anonymous,
     users,
     verifier,
-    logins: logins ?? kvOnly(verifier),
+    logins: logins ?? kvOnlyLogins(verifier),
     signer,
     refreshKeys: signer.keySet,
     clock,
@@ -148,9 +148,4 @@ export function createApp({
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
-}
-
-function kvOnly(verifier: PasswordVerifier): (service: string) => readonly LoginWay[] {
-  const ways = [new KvLogin(verifier, { last: true })];
-  return () => ways;
 }

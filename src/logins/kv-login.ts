@@ -17,26 +17,28 @@ import { type LoginOutcome, type LoginWay, REFUSED, UNKNOWN } from './login-way.
 
 const ACCEPTED: LoginOutcome = { kind: 'accepted' };
 
+export type PassesOn = 'every' | ReadonlySet<string>;
+/** kv last (or alone): nothing is passed on. */
+export const PASSES_NONE: PassesOn = new Set<string>();
+
 export class KvLogin implements LoginWay {
   readonly name = 'kv';
   readonly #verifier: PasswordVerifier;
-  readonly #last: boolean;
-  readonly #onlyPassedOn: ReadonlySet<string> | undefined;
+  readonly #passesOn: PassesOn;
 
   /**
-   * `onlyPassedOn`: when only CI logins follow, their user names: the only
-   * names without a KV password that are passed on.
+   * `passesOn`: which names without a KV password go to the next way:
+   * `every` (a directory follows), the CI names when only CI logins follow,
+   * none when kv is last.
    */
-  constructor(verifier: PasswordVerifier, { last, onlyPassedOn }: { last: boolean; onlyPassedOn?: ReadonlySet<string> }) {
+  constructor(verifier: PasswordVerifier, passesOn: PassesOn) {
     this.#verifier = verifier;
-    this.#last = last;
-    this.#onlyPassedOn = onlyPassedOn;
+    this.#passesOn = passesOn;
   }
 
   async login(target: ServiceTarget, account: string, password: string, stored: UserRecord | null): Promise<LoginOutcome> {
     const hash = stored !== null && stored.password !== '' ? stored.password : null;
-    const last = this.#last || (this.#onlyPassedOn !== undefined && !this.#onlyPassedOn.has(account));
-    if (hash === null && !last) return UNKNOWN;
+    if (hash === null && (this.#passesOn === 'every' || this.#passesOn.has(account))) return UNKNOWN;
     const verified = await this.#verifier.verify({ service: target.service, account, stored: hash, given: password });
     return verified && hash !== null ? ACCEPTED : REFUSED;
   }

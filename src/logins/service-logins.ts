@@ -8,7 +8,7 @@ import type { LoginWayConfig, ServiceLogins } from '../config/config.js';
 import type { PasswordVerifier } from '../passwords/verifier.js';
 import type { Clock } from '../util/clock.js';
 import type { VaultClient } from '../vault/client.js';
-import { KvLogin } from './kv-login.js';
+import { KvLogin, PASSES_NONE } from './kv-login.js';
 import { LoginMemory } from './login-memory.js';
 import type { LoginRights, LoginWay } from './login-way.js';
 import { VaultAuthLogin } from './vault-auth-login.js';
@@ -37,7 +37,7 @@ export function ciNames(logins: ReadonlyMap<string, ServiceLogins>): (service: s
 }
 
 export function serviceLogins(parts: ServiceLoginParts): (service: string) => readonly LoginWay[] {
-  const kvOnly: readonly LoginWay[] = [new KvLogin(parts.verifier, { last: true })];
+  const kvOnly = kvOnlyLogins(parts.verifier);
   const memory = new LoginMemory<LoginRights>({ ttlMs: parts.rememberMs, max: parts.maxRemembered, clock: parts.clock });
   const byService = new Map<string, readonly LoginWay[]>();
   for (const [service, { ways, groupsFrom }] of parts.logins) {
@@ -47,9 +47,8 @@ export function serviceLogins(parts: ServiceLoginParts): (service: string) => re
         if (way.kind === 'kv') {
           const later = ways.slice(index + 1);
           const laterCiNames = ciNamesOf(later);
-          // Only CI logins after kv: only their names may pass on (see kv-login.ts).
-          const onlyPassedOn = laterCiNames.length === later.length ? new Set(laterCiNames) : undefined;
-          return new KvLogin(parts.verifier, { last: later.length === 0, ...(onlyPassedOn ? { onlyPassedOn } : {}) });
+          // Only CI logins after kv (or none at all): only their names may pass on (see kv-login.ts).
+          return new KvLogin(parts.verifier, laterCiNames.length === later.length ? new Set(laterCiNames) : 'every');
         }
         const vault = parts.vault;
         if (vault === null) throw new Error(`the ${way.kind} login of ${service} needs Vault`); // refused by the config first
@@ -65,9 +64,15 @@ export function serviceLogins(parts: ServiceLoginParts): (service: string) => re
       }),
     );
   }
-  return (service) => byService.get(service) ?? kvOnly;
+  return (service) => byService.get(service) ?? kvOnly(service);
 }
 
 function ciNamesOf(ways: readonly LoginWayConfig[]): string[] {
   return ways.flatMap((way) => (way.kind === 'vault_jwt' ? [way.username] : []));
+}
+
+/** The ways of a service without `logins`: the KV entry's password only (also the app's default). */
+export function kvOnlyLogins(verifier: PasswordVerifier): (service: string) => readonly LoginWay[] {
+  const ways: readonly LoginWay[] = [new KvLogin(verifier, PASSES_NONE)];
+  return () => ways;
 }
