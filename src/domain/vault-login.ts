@@ -16,6 +16,7 @@
  *   entity (read by the server, which needs `read` on `identity/entity/id/*`
  *   and `identity/group/id/*`).
  */
+import { redactSecrets } from './redact.js';
 
 export type GroupsFrom = 'policies' | 'metadata' | 'identity_groups';
 
@@ -73,9 +74,7 @@ const CREDENTIAL_ERRORS = /invalid username or password|invalid credentials|miss
 function vaultErrorTexts(body: unknown, sent: readonly string[]): string[] {
   const errors = typeof body === 'object' && body !== null ? (body as { errors?: unknown }).errors : undefined;
   if (!Array.isArray(errors)) return [];
-  return errors
-    .filter((text): text is string => typeof text === 'string')
-    .map((text) => sent.reduce((redacted, secret) => (secret ? redacted.replaceAll(secret, '[redacted]') : redacted), text));
+  return errors.filter((text): text is string => typeof text === 'string').map((text) => redactSecrets(text, sent));
 }
 
 /** The auth block of a login answer; null unless it is a successful login. */

@@ -5,6 +5,7 @@
  * request (`sent`: a secret id, a token, a password hash) is replaced
  * wherever it appears, and the text is bounded.
  */
+import { redactSecrets } from '../domain/redact.js';
 import type { VaultResponse } from './transport.js';
 
 /** More than any error Vault words; a longer one (a proxy's, a plugin's) is cut. */
@@ -14,8 +15,7 @@ export const MAX_ERROR_TEXT_CHARS = 500;
 export function vaultErrorText(response: VaultResponse, sent: readonly string[]): string {
   const errors = (response.body as { errors?: unknown } | null)?.errors;
   if (!Array.isArray(errors) || errors.length === 0) return '';
-  let text = errors.map(String).join('; ');
-  for (const secret of sent) if (secret) text = text.replaceAll(secret, '[redacted]');
+  const text = redactSecrets(errors.map(String).join('; '), sent);
   // Cut after the redaction, so that a secret is never shown half.
   return text.length > MAX_ERROR_TEXT_CHARS ? `${text.slice(0, MAX_ERROR_TEXT_CHARS)}…` : text;
 }
